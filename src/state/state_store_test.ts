@@ -1,0 +1,113 @@
+import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
+import { LocalFatalError } from "../errors.ts";
+import { StateStore } from "./state_store.ts";
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "fb-state-" });
+}
+
+function listed(id: string, originalSecret = "aaa") {
+  return { id, media: "photo", lastUpdate: 100, originalSecret };
+}
+
+Deno.test("StateStore keeps done photos done across reopen and listing", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/state.sqlite`;
+    let store = StateStore.open(path);
+    const run1 = store.beginRun(1);
+    store.recordListedPhoto(listed("1"), "{}", run1);
+    store.recordListedPhoto(listed("2"), "{}", run1);
+    assertEquals(store.photosToProcess(run1), ["1", "2"]);
+    store.markDone("1", {
+      variant: "original",
+      relPath: "Unsorted/1.jpg",
+      bytes: 10,
+      sha256: "x",
+      appliedUpdate: 100,
+      placements: [{ albumId: "", relPath: "Unsorted/1.jpg" }],
+    });
+    store.close();
+
+    store = StateStore.open(path);
+    const run2 = store.beginRun(2);
+    store.recordListedPhoto(listed("1"), "{}", run2);
+    store.recordListedPhoto(listed("2"), "{}", run2);
+    assertEquals(store.photosToProcess(run2), ["2"]);
+    assertEquals(store.counts(run2).done, 1);
+    assertEquals(store.placements("1")[0]?.relPath, "Unsorted/1.jpg");
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateStore sends a photo back to pending when its original is replaced", async () => {
+  const dir = await tempDir();
+  try {
+    const store = StateStore.open(`${dir}/s.sqlite`);
+    const run1 = store.beginRun(1);
+    store.recordListedPhoto(listed("1", "old"), "{}", run1);
+    store.markDone("1", {
+      variant: "original",
+      relPath: "a/1.jpg",
+      bytes: 1,
+      sha256: "x",
+      appliedUpdate: 100,
+      placements: [],
+    });
+    const run2 = store.beginRun(2);
+    store.recordListedPhoto(listed("1", "new"), "{}", run2);
+    assertEquals(store.photosToProcess(run2), ["1"]);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateStore.open() refuses a damaged file and leaves it untouched", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/state.sqlite`;
+    const garbage = new TextEncoder().encode("not a database ".repeat(100));
+    await Deno.writeFile(path, garbage);
+    const error = assertThrows(() => StateStore.open(path), LocalFatalError);
+    assert(error.message.includes("left untouched"), error.message);
+    assert(error.message.includes(path));
+    assertEquals(await Deno.readFile(path), garbage);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateStore.open() refuses a state written by a newer version", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/state.sqlite`;
+    const store = StateStore.open(path);
+    store.setMeta("schema_version", "99");
+    store.close();
+    const error = assertThrows(() => StateStore.open(path), LocalFatalError);
+    assert(error.message.includes("newer"), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateStore.transaction() rolls back on error", async () => {
+  const dir = await tempDir();
+  try {
+    const store = StateStore.open(`${dir}/s.sqlite`);
+    const run = store.beginRun(1);
+    assertThrows(() =>
+      store.transaction(() => {
+        store.recordListedPhoto(listed("9"), "{}", run);
+        throw new Error("boom");
+      })
+    );
+    assertEquals(store.photo("9"), undefined);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
