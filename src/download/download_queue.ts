@@ -1,0 +1,140 @@
+/**
+ * Runs a worker over a stream of items with bounded concurrency.
+ *
+ * Items are pulled lazily, one per free worker, so a listing of 100k photos
+ * is never held in memory. Workers handle (record, report, skip) their own
+ * per-item failures; an error a worker lets escape ends the run.
+ *
+ * @module
+ */
+
+import { AppError, AuthError, ExitCode, LocalFatalError } from "../errors.ts";
+
+/** Options of {@link runQueue}. */
+export interface QueueOptions {
+  /** Workers running at once (an integer ≥ 1). */
+  concurrency: number;
+  /** Stops taking new items; in-flight workers see it on their signal. */
+  signal?: AbortSignal;
+}
+
+const FATAL_EXIT_CODES: ReadonlySet<number> = new Set([
+  ExitCode.Auth,
+  ExitCode.LocalFatal,
+  ExitCode.Locked,
+  ExitCode.Interrupted,
+  ExitCode.Terminated,
+]);
+
+/**
+ * True for errors that must stop the whole run: `fatal: true`, a
+ * {@link LocalFatalError} (disk full, read-only), an {@link AuthError}, or
+ * another AppError whose exit code ends runs (locked, interrupted).
+ */
+export function isFatalError(err: unknown): boolean {
+  if (err instanceof LocalFatalError || err instanceof AuthError) return true;
+  if (err instanceof AppError && FATAL_EXIT_CODES.has(err.exitCode)) {
+    return true;
+  }
+  return typeof err === "object" && err !== null &&
+    (err as { fatal?: unknown }).fatal === true;
+}
+
+/**
+ * Calls `worker(item, signal)` for every item, at most `concurrency` at once.
+ *
+ * - Pulls the next item only when a worker is free; `items.next()` is never
+ *   called concurrently.
+ * - When `options.signal` aborts: no new item is taken, the workers' signal
+ *   aborts, the queue waits for the in-flight workers, then rejects with the
+ *   signal's reason.
+ * - When a worker throws a fatal error ({@link isFatalError}): the other
+ *   workers' signal aborts with it, no new item is taken, and once the
+ *   in-flight workers settle the queue rejects with that error.
+ * - When a worker throws any other error (it should have handled it): no new
+ *   item is taken, in-flight workers finish normally, and the queue rejects
+ *   with the first such error.
+ * - When the item source throws: the same as the previous case.
+ *
+ * @returns When every item was processed.
+ */
+export async function runQueue<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  worker: (item: T, signal: AbortSignal) => Promise<void>,
+  options: QueueOptions,
+): Promise<void> {
+  const { concurrency, signal } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(
+      `Cannot run the queue: concurrency must be an integer of at least 1, got ${concurrency}`,
+    );
+  }
+  signal?.throwIfAborted();
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const iterator: AsyncIterator<T> | Iterator<T> = Symbol.asyncIterator in items
+    ? (items as AsyncIterable<T>)[Symbol.asyncIterator]()
+    : (items as Iterable<T>)[Symbol.iterator]();
+  let exhausted = false;
+  let failure: { error: unknown } | undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function pull(): Promise<IteratorResult<T>> {
+    const next = chain.then(() => iterator.next());
+    chain = next.catch(() => {});
+    return next;
+  }
+
+  function stopped(): boolean {
+    return exhausted || failure !== undefined || controller.signal.aborted;
+  }
+
+  async function lane(): Promise<void> {
+    while (!stopped()) {
+      let result: IteratorResult<T>;
+      try {
+        result = await pull();
+      } catch (err) {
+        failure ??= { error: err };
+        exhausted = true;
+        return;
+      }
+      if (result.done) {
+        exhausted = true;
+        return;
+      }
+      if (stopped()) return;
+      try {
+        await worker(result.value, controller.signal);
+      } catch (err) {
+        if (isFatalError(err)) {
+          failure ??= { error: err };
+          controller.abort(err);
+        } else if (!controller.signal.aborted) {
+          failure ??= { error: err };
+        }
+        // Otherwise the worker stopped because of the abort: expected.
+      }
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => lane()));
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    if (!exhausted) {
+      // Let a generator run its cleanup (close a listing, a cursor).
+      await chain;
+      try {
+        await iterator.return?.();
+      } catch {
+        // The source's own cleanup failed; the run is ending anyway.
+      }
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+  if (signal?.aborted) throw signal.reason;
+}
