@@ -1,0 +1,980 @@
+/**
+ * The backup run: list the whole account (about one API call per 500
+ * photos), plan from the local state, download what is missing, write
+ * metadata and sidecars, link album copies, and report completeness.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import type { Clock } from "../platform/clock.ts";
+import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
+import { AppError, ExitCode } from "../errors.ts";
+import { STATE_FILE, StateStore } from "../state/state_store.ts";
+import type { Reporter } from "./reporter.ts";
+import {
+  buildSidecar,
+  photoPageUrl,
+  type SavedVariant,
+  type SidecarContext,
+} from "./sidecar.ts";
+import {
+  extensionFromUrl,
+  type PhotoSource,
+  rankBest,
+  sourceFromListing,
+  sourceFromSizes,
+  STREAM_RANK,
+  VIDEO_SIZE_RANK,
+} from "./sources.ts";
+
+/** Folder for photos in no album. */
+export const UNSORTED = "Unsorted";
+
+/** The Flickr calls a run needs (implemented by `src/flickr/client.ts`). */
+export interface BackupFlickr {
+  testLogin(): Promise<{ nsid: string; username: string }>;
+  getPersonInfo(
+    nsid: string,
+  ): Promise<
+    { username: string; realname?: string; photosCount?: number }
+  >;
+  listPhotosets(): AsyncIterable<{
+    id: string;
+    title: string;
+    description: string;
+    countPhotos: number;
+    countVideos: number;
+    dateUpdate: number;
+  }>;
+  listPhotosetPhotos(
+    photosetId: string,
+    options: { extras: string },
+  ): AsyncIterable<FlickrPhoto>;
+  listNotInSet(options: { extras: string }): AsyncIterable<FlickrPhoto>;
+  getSizes(photoId: string): Promise<PhotoSize[]>;
+  getVideoStreams(
+    photoId: string,
+    secret: string,
+  ): Promise<{ type: string; url: string }[]>;
+  signedGet(url: string, signal?: AbortSignal): Promise<Response>;
+  stats(): Record<string, number>;
+}
+
+/** Result of one file download (implemented by `src/download/`). */
+export interface DownloadOutcome {
+  bytes: number;
+  sha256: string;
+  suggestedExtension?: string;
+  kind: string;
+}
+
+/** The download engine a run needs. */
+export interface BackupDownloader {
+  download(request: {
+    url: string;
+    dest: string;
+    expect: "image" | "video" | "any";
+    signal?: AbortSignal;
+    onProgress?: (deltaBytes: number) => void;
+    openResponse?: (url: string, init: RequestInit) => Promise<Response>;
+  }): Promise<DownloadOutcome>;
+}
+
+/** Metadata fields written into files (see `src/metadata/`). */
+export interface EmbedInput {
+  title?: string;
+  description?: string;
+  tags: string[];
+  dateTaken?: string;
+  dateTakenGranularity: 0 | 4 | 6 | 8;
+  dateTakenUnknown: boolean;
+  latitude?: number;
+  longitude?: number;
+  creator?: string;
+  rights?: string;
+  flickrUrl?: string;
+}
+
+/** What embedding did to a file. */
+export interface EmbedOutcome {
+  status: "written" | "unchanged" | "skipped";
+  format: string;
+  warnings: string[];
+  dateSource?: "flickr" | "camera" | "none";
+  dateValue?: string;
+}
+
+/** The file-system and metadata operations a run needs. */
+export interface BackupFiles {
+  embedMetadata(path: string, meta: EmbedInput): Promise<EmbedOutcome>;
+  writeXmpSidecar(path: string, meta: EmbedInput): Promise<void>;
+  atomicWriteFile(path: string, data: string): Promise<void>;
+  linkOrCopy(
+    source: string,
+    dest: string,
+    mode: "hardlink" | "copy" | "symlink",
+  ): Promise<unknown>;
+  folderNames(albums: { id: string; title: string }[]): Map<string, string>;
+  runQueue<T>(
+    items: Iterable<T>,
+    worker: (item: T, signal: AbortSignal) => Promise<void>,
+    options: { concurrency: number; signal: AbortSignal },
+  ): Promise<void>;
+}
+
+/** Everything a run is given. */
+export interface BackupDeps {
+  flickr: BackupFlickr;
+  downloader: BackupDownloader;
+  files: BackupFiles;
+  clock: Clock;
+  reporter: Reporter;
+}
+
+/** Options of one run. */
+export interface BackupOptions {
+  /** Absolute path of the backup folder. */
+  root: string;
+  concurrency: number;
+  albumLinks: "hardlink" | "copy" | "symlink";
+  originalsOnly: boolean;
+  embed: boolean;
+  signal: AbortSignal;
+}
+
+/** Per-album completeness line of the final report. */
+export interface AlbumReport {
+  id: string;
+  title: string;
+  folder: string;
+  expected: number;
+  listed: number;
+  present: number;
+}
+
+/** What a run did: the trustworthy summary at the end. */
+export interface BackupSummary {
+  result: "complete" | "partial" | "interrupted";
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  account: { nsid: string; username: string; flickrCount?: number };
+  totals: {
+    listed: number;
+    /** Items whose file is in the backup now. */
+    present: number;
+    pending: number;
+    downloaded: number;
+    adopted: number;
+    alreadyDone: number;
+    failed: number;
+    skipped: number;
+    nonOriginal: number;
+    bytesDownloaded: number;
+  };
+  albums: AlbumReport[];
+  unsorted: { listed: number; present: number };
+  failedIds: { id: string; error: string; url: string }[];
+  nonOriginal: { id: string; variant: string; url: string }[];
+  apiCalls: Record<string, number>;
+  apiCallsTotal: number;
+  warnings: string[];
+}
+
+/** Extras asked for on every listing call. */
+export const LISTING_EXTRAS = [
+  "description",
+  "license",
+  "date_upload",
+  "date_taken",
+  "owner_name",
+  "original_format",
+  "last_update",
+  "geo",
+  "tags",
+  "machine_tags",
+  "o_dims",
+  "views",
+  "media",
+  "path_alias",
+  "url_o",
+  "url_6k",
+  "url_5k",
+  "url_4k",
+  "url_3k",
+  "url_k",
+  "url_h",
+  "url_l",
+].join(",");
+
+const BATCH = 500;
+
+/** Runs one backup of the whole account into `options.root`. */
+export async function runBackup(
+  deps: BackupDeps,
+  options: BackupOptions,
+): Promise<BackupSummary> {
+  const { flickr, reporter, clock } = deps;
+  const startedAt = new Date(clock.now());
+  const store = StateStore.open(join(options.root, STATE_FILE));
+  try {
+    return await new BackupRun(deps, options, store).run(startedAt);
+  } finally {
+    store.close();
+    void flickr;
+    void reporter;
+  }
+}
+
+class BackupRun {
+  #deps: BackupDeps;
+  #options: BackupOptions;
+  #store: StateStore;
+  #runId = 0;
+  #owner = {
+    nsid: "",
+    username: "",
+    realname: undefined as string | undefined,
+  };
+  #warnings: string[] = [];
+  #totals = {
+    listed: 0,
+    present: 0,
+    pending: 0,
+    downloaded: 0,
+    adopted: 0,
+    alreadyDone: 0,
+    failed: 0,
+    skipped: 0,
+    nonOriginal: 0,
+    bytesDownloaded: 0,
+  };
+  #progress = { done: 0, total: 0, failed: 0, bytes: 0 };
+
+  constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#store = store;
+  }
+
+  async run(startedAt: Date): Promise<BackupSummary> {
+    const { flickr, reporter } = this.#deps;
+    this.#runId = this.#store.beginRun(startedAt.getTime());
+
+    const login = await flickr.testLogin();
+    const person = await flickr.getPersonInfo(login.nsid);
+    this.#owner = {
+      nsid: login.nsid,
+      username: person.username || login.username,
+      realname: person.realname,
+    };
+    reporter.info(
+      `Signed in as ${this.#owner.username} (${login.nsid}); listing the account`,
+    );
+
+    await this.#listAlbums();
+    await this.#listNotInSet();
+    this.#store.markListingComplete(this.#runId);
+    this.#checkAborted();
+
+    const todo = this.#store.photosToProcess(this.#runId);
+    const counts = this.#store.counts(this.#runId);
+    this.#totals.listed = counts.total;
+    this.#totals.alreadyDone = counts.total - todo.length;
+    if (
+      person.photosCount !== undefined && person.photosCount !== counts.total
+    ) {
+      this.#warn(
+        `Flickr reports ${person.photosCount} photos and videos but the listing returned ${counts.total}; the report below shows what is on disk`,
+      );
+    }
+    reporter.info(
+      `${counts.total} photos and videos on Flickr: ${this.#totals.alreadyDone} already backed up, ${todo.length} to fetch`,
+    );
+
+    this.#progress = { done: 0, total: todo.length, failed: 0, bytes: 0 };
+    reporter.progress(this.#progress);
+    let interrupted = false;
+    try {
+      await this.#deps.files.runQueue(
+        todo,
+        (id, signal) => this.#processPhoto(id, signal),
+        {
+          concurrency: Math.max(1, this.#options.concurrency),
+          signal: this.#options.signal,
+        },
+      );
+    } catch (error) {
+      if (!this.#options.signal.aborted) throw error;
+      interrupted = true;
+    }
+    if (this.#options.signal.aborted) interrupted = true;
+    return this.#summarize(startedAt, person.photosCount, interrupted);
+  }
+
+  #checkAborted(): void {
+    if (this.#options.signal.aborted) throw this.#options.signal.reason;
+  }
+
+  #warn(message: string): void {
+    this.#warnings.push(message);
+    this.#deps.reporter.warn(message);
+  }
+
+  async #listAlbums(): Promise<void> {
+    const { flickr } = this.#deps;
+    const albums: { id: string; title: string; count: number }[] = [];
+    let position = 0;
+    for await (const set of flickr.listPhotosets()) {
+      this.#store.upsertAlbum({
+        id: set.id,
+        title: set.title,
+        description: set.description,
+        position: position++,
+        dateUpdate: set.dateUpdate,
+        expectedCount: set.countPhotos + set.countVideos,
+      }, this.#runId);
+      albums.push({
+        id: set.id,
+        title: set.title,
+        count: set.countPhotos + set.countVideos,
+      });
+    }
+    const folders = this.#deps.files.folderNames(albums);
+    for (const album of albums) {
+      this.#store.setAlbumFolder(album.id, folders.get(album.id) ?? album.id);
+    }
+    for (const album of albums) {
+      this.#checkAborted();
+      let index = 0;
+      let batch: FlickrPhoto[] = [];
+      const flush = () => {
+        const start = index - batch.length;
+        this.#store.transaction(() => {
+          batch.forEach((photo, offset) => {
+            this.#recordPhoto(photo);
+            this.#store.recordMembership(
+              album.id,
+              photo.id,
+              start + offset,
+              this.#runId,
+            );
+          });
+        });
+        batch = [];
+      };
+      for await (
+        const photo of flickr.listPhotosetPhotos(album.id, {
+          extras: LISTING_EXTRAS,
+        })
+      ) {
+        batch.push(photo);
+        index++;
+        if (batch.length >= BATCH) flush();
+      }
+      if (batch.length) flush();
+    }
+  }
+
+  async #listNotInSet(): Promise<void> {
+    let batch: FlickrPhoto[] = [];
+    const flush = () => {
+      this.#store.transaction(() => batch.forEach((p) => this.#recordPhoto(p)));
+      batch = [];
+    };
+    for await (
+      const photo of this.#deps.flickr.listNotInSet({ extras: LISTING_EXTRAS })
+    ) {
+      batch.push(photo);
+      if (batch.length >= BATCH) flush();
+    }
+    if (batch.length) flush();
+  }
+
+  #recordPhoto(photo: FlickrPhoto): void {
+    this.#store.recordListedPhoto(
+      {
+        id: photo.id,
+        media: photo.media,
+        lastUpdate: photo.lastUpdate ?? 0,
+        originalSecret: photo.originalSecret ?? "",
+      },
+      JSON.stringify(photo),
+      this.#runId,
+    );
+  }
+
+  async #processPhoto(id: string, signal: AbortSignal): Promise<void> {
+    const row = this.#store.photo(id);
+    if (!row) return;
+    const photo = JSON.parse(row.infoJson) as FlickrPhoto;
+    const albums = this.#store.albumsOf(id, this.#runId);
+    const folders = albums.length
+      ? albums.map((album) => ({ albumId: album.id, folder: album.folder }))
+      : [{ albumId: "", folder: UNSORTED }];
+    const url = photoPageUrl(photo, this.#owner.nsid);
+    try {
+      const saved = photo.media === "video"
+        ? await this.#saveVideo(photo, folders[0]!.folder, signal)
+        : await this.#savePhoto(photo, folders[0]!.folder, signal);
+      if (!saved) {
+        this.#totals.skipped++;
+        this.#store.markSkipped(
+          id,
+          "no original available (--originals-only)",
+        );
+        this.#deps.reporter.detail(
+          `skipped ${id}: no original available (--originals-only)`,
+        );
+        return;
+      }
+      const placements = await this.#finish(photo, albums, folders, saved);
+      this.#store.markDone(id, {
+        variant: saved.variant.kind === "original"
+          ? "original"
+          : `${saved.variant.kind}:${saved.variant.label}`,
+        relPath: saved.relPath,
+        bytes: saved.finalBytes,
+        sha256: saved.finalSha256,
+        appliedUpdate: photo.lastUpdate ?? 0,
+        placements,
+      });
+      if (saved.variant.kind !== "original") this.#totals.nonOriginal++;
+      this.#progress.done++;
+      this.#deps.reporter.detail(
+        `${
+          saved.adopted ? "recognised" : "saved"
+        } ${id} → ${saved.relPath} (${saved.variant.kind} ${saved.variant.label}, ${saved.variant.bytes} bytes)`,
+      );
+    } catch (error) {
+      if (signal.aborted || this.#options.signal.aborted) throw error;
+      if (isFatal(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      this.#store.markFailed(id, message);
+      this.#totals.failed++;
+      this.#progress.failed++;
+      this.#deps.reporter.warn(`Cannot back up ${url}: ${message}`);
+    } finally {
+      this.#deps.reporter.progress(this.#progress);
+    }
+  }
+
+  async #savePhoto(
+    photo: FlickrPhoto,
+    folder: string,
+    signal: AbortSignal,
+  ): Promise<SavedFile | undefined> {
+    let source = sourceFromListing(photo);
+    if (!source) {
+      source = sourceFromSizes(
+        photo,
+        await this.#deps.flickr.getSizes(photo.id),
+      );
+    }
+    if (!source) {
+      throw new AppError(
+        "Flickr lists no downloadable size for this photo",
+        ExitCode.Partial,
+      );
+    }
+    if (source.kind !== "original" && this.#options.originalsOnly) {
+      return undefined;
+    }
+    return await this.#fetch(photo, folder, source, "image", signal);
+  }
+
+  async #saveVideo(
+    photo: FlickrPhoto,
+    folder: string,
+    signal: AbortSignal,
+  ): Promise<SavedFile | undefined> {
+    const { flickr } = this.#deps;
+    const existing = await this.#findExisting(folder, photo.id, "video");
+    if (existing) return existing;
+    const sizes = await flickr.getSizes(photo.id);
+    const original = sizes.find((size) => size.label === "Video Original");
+    const attempts: { source: PhotoSource; signed: boolean }[] = [];
+    if (original) {
+      attempts.push({
+        source: {
+          kind: "original",
+          label: "orig",
+          url: original.source,
+          extension: "mp4",
+          ...(original.width ? { width: original.width } : {}),
+          ...(original.height ? { height: original.height } : {}),
+        },
+        signed: true,
+      });
+    }
+    let lastError: unknown;
+    for (const attempt of attempts) {
+      try {
+        return await this.#fetch(
+          photo,
+          folder,
+          attempt.source,
+          "video",
+          signal,
+          {
+            signed: attempt.signed,
+          },
+        );
+      } catch (error) {
+        if (signal.aborted || isFatal(error)) throw error;
+        lastError = error;
+      }
+    }
+    // The original is not offered or was refused: ask for the streams.
+    let streams: { type: string; url: string }[] = [];
+    try {
+      streams = await flickr.getVideoStreams(photo.id, photo.secret);
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      lastError = error;
+    }
+    const candidates: PhotoSource[] = rankBest(
+      streams,
+      (s) => s.type,
+      STREAM_RANK,
+    ).map((stream) => ({
+      kind: stream.type === "orig" ? "original" : "stream",
+      label: stream.type,
+      url: stream.url,
+      extension: extensionFromUrl(stream.url, "mp4"),
+    } as PhotoSource));
+    for (
+      const size of rankBest(
+        sizes.filter((s) =>
+          s.media === "video" && s.label !== "Video Original" &&
+          s.label !== "Video Player" && /\/play\//.test(s.source)
+        ),
+        (s) => s.label,
+        VIDEO_SIZE_RANK,
+      )
+    ) {
+      candidates.push({
+        kind: "stream" as "large",
+        label: size.label,
+        url: size.source,
+        extension: "mp4",
+        ...(size.width ? { width: size.width } : {}),
+        ...(size.height ? { height: size.height } : {}),
+      });
+    }
+    if (this.#options.originalsOnly) {
+      const orig = candidates.filter((c) => c.kind === "original");
+      if (!orig.length) return undefined;
+      candidates.splice(0, candidates.length, ...orig);
+    }
+    for (const candidate of candidates) {
+      try {
+        return await this.#fetch(photo, folder, candidate, "video", signal);
+      } catch (error) {
+        if (signal.aborted || isFatal(error)) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new AppError(
+      "Flickr offers no downloadable stream for this video",
+      ExitCode.Partial,
+    );
+  }
+
+  /** Finds an intact file left by an earlier run (or a lost state). */
+  async #findExisting(
+    folder: string,
+    id: string,
+    expect: "image" | "video",
+    extension?: string,
+  ): Promise<SavedFile | undefined> {
+    const dir = join(this.#options.root, folder);
+    const names: string[] = [];
+    if (extension) names.push(`${id}.${extension}`);
+    else {
+      try {
+        for await (const entry of Deno.readDir(dir)) {
+          if (
+            entry.isFile && entry.name.startsWith(`${id}.`) &&
+            !entry.name.endsWith(".json") && !entry.name.endsWith(".xmp") &&
+            entry.name.split(".").length === 2
+          ) names.push(entry.name);
+        }
+      } catch {
+        return undefined; // no folder yet: nothing to adopt
+      }
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      const check = await inspectFile(path, expect);
+      if (!check) continue;
+      return {
+        relPath: `${folder}/${name}`,
+        path,
+        adopted: true,
+        variant: {
+          kind: "original",
+          label: "existing",
+          bytes: check.bytes,
+          sha256Downloaded: check.sha256,
+        },
+        finalBytes: check.bytes,
+        finalSha256: check.sha256,
+      };
+    }
+    return undefined;
+  }
+
+  async #fetch(
+    photo: FlickrPhoto,
+    folder: string,
+    source: PhotoSource | (Omit<PhotoSource, "kind"> & { kind: "stream" }),
+    expect: "image" | "video",
+    signal: AbortSignal,
+    options: { signed?: boolean } = {},
+  ): Promise<SavedFile> {
+    if (expect === "image") {
+      const existing = await this.#findExisting(
+        folder,
+        photo.id,
+        expect,
+        source.extension,
+      );
+      if (existing) {
+        existing.variant = {
+          ...existing.variant,
+          kind: source.kind,
+          label: source.label,
+        };
+        return existing;
+      }
+    }
+    const dir = join(this.#options.root, folder);
+    await Deno.mkdir(dir, { recursive: true });
+    let relName = `${photo.id}.${source.extension}`;
+    let path = join(dir, relName);
+    const result = await this.#deps.downloader.download({
+      url: source.url,
+      dest: path,
+      expect,
+      signal,
+      onProgress: (delta) => {
+        this.#progress.bytes += delta;
+        this.#totals.bytesDownloaded += delta;
+      },
+      ...(options.signed
+        ? {
+          openResponse: (url: string) =>
+            this.#deps.flickr.signedGet(url, signal),
+        }
+        : {}),
+    });
+    const suggested = result.suggestedExtension?.toLowerCase().replace(
+      /^\./,
+      "",
+    );
+    if (
+      expect === "video" && suggested && /^[a-z0-9]{2,5}$/.test(suggested) &&
+      suggested !== source.extension
+    ) {
+      const renamed = `${photo.id}.${suggested}`;
+      await Deno.rename(path, join(dir, renamed));
+      relName = renamed;
+      path = join(dir, renamed);
+    }
+    this.#totals.downloaded++;
+    const variant: SavedVariant = {
+      kind: source.kind,
+      label: source.label,
+      bytes: result.bytes,
+      sha256Downloaded: result.sha256,
+      ...(source.width ? { width: source.width } : {}),
+      ...(source.height ? { height: source.height } : {}),
+    };
+    return {
+      relPath: `${folder}/${relName}`,
+      path,
+      adopted: false,
+      variant,
+      finalBytes: result.bytes,
+      finalSha256: result.sha256,
+    };
+  }
+
+  async #finish(
+    photo: FlickrPhoto,
+    albums: { id: string; title: string }[],
+    folders: { albumId: string; folder: string }[],
+    saved: SavedFile,
+  ): Promise<{ albumId: string; relPath: string }[]> {
+    const { files } = this.#deps;
+    if (saved.adopted) this.#totals.adopted++;
+    const meta = embedInput(photo, this.#owner);
+    let embedded: SidecarContext["embedded"] = {
+      status: "disabled",
+      warnings: [],
+    };
+    let dateInFile: SidecarContext["dateInFile"] = { source: "none" };
+    if (this.#options.embed) {
+      const outcome = await files.embedMetadata(saved.path, meta);
+      if (outcome.format === "jpeg" || outcome.format === "png") {
+        embedded = { status: outcome.status, warnings: outcome.warnings };
+      } else {
+        await files.writeXmpSidecar(`${saved.path}.xmp`, meta);
+        embedded = { status: "xmp-sidecar", warnings: outcome.warnings };
+      }
+      dateInFile = {
+        source: outcome.dateSource ?? "none",
+        ...(outcome.dateValue ? { value: outcome.dateValue } : {}),
+      };
+      for (const warning of outcome.warnings) {
+        this.#deps.reporter.detail(`metadata ${photo.id}: ${warning}`);
+      }
+      if (outcome.status === "written") {
+        const check = await hashFile(saved.path);
+        saved.finalBytes = check.bytes;
+        saved.finalSha256 = check.sha256;
+      }
+    }
+    const sidecar = JSON.stringify(
+      buildSidecar({
+        photo,
+        owner: this.#owner,
+        albums: albums.map((a) => ({ id: a.id, title: a.title })),
+        saved: saved.variant,
+        dateInFile,
+        embedded,
+        backedUpAt: new Date(this.#deps.clock.now()),
+      }),
+      null,
+      2,
+    ) + "\n";
+    const fileName = saved.relPath.split("/").pop()!;
+    const placements: { albumId: string; relPath: string }[] = [];
+    for (const [index, place] of folders.entries()) {
+      const dir = join(this.#options.root, place.folder);
+      const relPath = `${place.folder}/${fileName}`;
+      if (index > 0) {
+        await Deno.mkdir(dir, { recursive: true });
+        await files.linkOrCopy(
+          saved.path,
+          join(dir, fileName),
+          this.#options.albumLinks,
+        );
+        if (embedded.status === "xmp-sidecar") {
+          await files.linkOrCopy(
+            `${saved.path}.xmp`,
+            join(dir, `${fileName}.xmp`),
+            "copy",
+          );
+        }
+      }
+      await files.atomicWriteFile(join(dir, `${fileName}.json`), sidecar);
+      placements.push({ albumId: place.albumId, relPath });
+    }
+    return placements;
+  }
+
+  #summarize(
+    startedAt: Date,
+    flickrCount: number | undefined,
+    interrupted: boolean,
+  ): BackupSummary {
+    const store = this.#store;
+    const runId = this.#runId;
+    const counts = store.counts(runId);
+    const albums: AlbumReport[] = store.albumCompleteness(runId).map((
+      entry,
+    ) => ({
+      id: entry.album.id,
+      title: entry.album.title,
+      folder: entry.album.folder,
+      expected: entry.album.expectedCount,
+      listed: entry.listed,
+      present: entry.done,
+    }));
+    for (const album of albums) {
+      if (album.expected !== album.listed) {
+        this.#warn(
+          `Album "${album.title}": Flickr counts ${album.expected} items but listed ${album.listed}`,
+        );
+      }
+    }
+    const failedRows = store.photosWithStatus("failed", runId);
+    const nonOriginalRows = store.nonOriginalPhotos(runId);
+    const ownerUrl = (row: { infoJson: string; id: string }) =>
+      photoPageUrl(JSON.parse(row.infoJson) as FlickrPhoto, this.#owner.nsid);
+    const unsorted = store.unsortedCompleteness(runId);
+    const complete = !interrupted && counts.failed === 0 &&
+      counts.pending === 0;
+    const apiCalls = this.#deps.flickr.stats();
+    const summary: BackupSummary = {
+      result: interrupted ? "interrupted" : complete ? "complete" : "partial",
+      exitCode: complete ? ExitCode.Ok : ExitCode.Partial,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date(this.#deps.clock.now()).toISOString(),
+      account: {
+        nsid: this.#owner.nsid,
+        username: this.#owner.username,
+        ...(flickrCount !== undefined ? { flickrCount } : {}),
+      },
+      totals: {
+        ...this.#totals,
+        listed: counts.total,
+        present: counts.done,
+        pending: counts.pending,
+        failed: counts.failed,
+        skipped: counts.skipped,
+        nonOriginal: counts.nonOriginal,
+      },
+      albums,
+      unsorted: { listed: unsorted.listed, present: unsorted.done },
+      failedIds: failedRows.map((row) => ({
+        id: row.id,
+        error: row.lastError,
+        url: ownerUrl(row),
+      })),
+      nonOriginal: nonOriginalRows.map((row) => ({
+        id: row.id,
+        variant: row.variant,
+        url: ownerUrl(row),
+      })),
+      apiCalls,
+      apiCallsTotal: Object.values(apiCalls).reduce((a, b) => a + b, 0),
+      warnings: this.#warnings,
+    };
+    store.finishRun(runId, this.#deps.clock.now(), summary.result, summary);
+    return summary;
+  }
+}
+
+interface SavedFile {
+  relPath: string;
+  path: string;
+  adopted: boolean;
+  variant: SavedVariant;
+  finalBytes: number;
+  finalSha256: string;
+}
+
+/** Errors that stop the whole run instead of failing one photo. */
+function isFatal(error: unknown): boolean {
+  if (!(error instanceof AppError)) return !(error instanceof Error);
+  return error.exitCode === ExitCode.Auth ||
+    error.exitCode === ExitCode.LocalFatal ||
+    error.exitCode === ExitCode.Locked ||
+    error.exitCode === ExitCode.Interrupted ||
+    error.exitCode === ExitCode.Terminated;
+}
+
+/** The fields written into files, from a listed photo. */
+export function embedInput(
+  photo: FlickrPhoto,
+  owner: { nsid: string; username: string; realname?: string | undefined },
+): EmbedInput {
+  const license = photo.license;
+  return {
+    tags: photo.tags,
+    dateTakenGranularity:
+      ([4, 6, 8] as const).find((g) => g === photo.dateTakenGranularity) ?? 0,
+    dateTakenUnknown: photo.dateTakenUnknown,
+    ...(photo.title ? { title: photo.title } : {}),
+    ...(photo.description ? { description: photo.description } : {}),
+    ...(photo.dateTaken ? { dateTaken: photo.dateTaken } : {}),
+    ...(photo.geo
+      ? { latitude: photo.geo.latitude, longitude: photo.geo.longitude }
+      : {}),
+    creator: owner.realname || photo.ownerName || owner.username,
+    ...(license !== undefined
+      ? { rights: rightsText(license, owner.realname || owner.username) }
+      : {}),
+    flickrUrl: photoPageUrl(photo, owner.nsid),
+  };
+}
+
+function rightsText(license: string, name: string): string {
+  return license === "0"
+    ? `© ${name}. All Rights Reserved`
+    : `${name}. License: ${
+      LICENSE_SHORT[license] ?? `Flickr license ${license}`
+    }`;
+}
+
+const LICENSE_SHORT: Record<string, string> = {
+  "1": "CC BY-NC-SA 2.0",
+  "2": "CC BY-NC 2.0",
+  "3": "CC BY-NC-ND 2.0",
+  "4": "CC BY 2.0",
+  "5": "CC BY-SA 2.0",
+  "6": "CC BY-ND 2.0",
+  "7": "No known copyright restrictions",
+  "8": "United States Government Work",
+  "9": "CC0 1.0",
+  "10": "Public Domain Mark 1.0",
+};
+
+/** Size and SHA-256 of a file, streamed. */
+export async function hashFile(
+  path: string,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  using file = await Deno.open(path, { read: true });
+  for await (const chunk of file.readable) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/**
+ * Checks that a file under a final name is a whole image or video (only
+ * ever true for files this tool renamed into place after checking).
+ */
+export async function inspectFile(
+  path: string,
+  expect: "image" | "video",
+): Promise<{ bytes: number; sha256: string } | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+  if (!info.isFile || info.size < 8) return undefined;
+  using file = await Deno.open(path, { read: true });
+  const head = new Uint8Array(16);
+  await file.read(head);
+  const isJpeg = head[0] === 0xff && head[1] === 0xd8;
+  const isPng = head[0] === 0x89 && head[1] === 0x50;
+  const isGif = head[0] === 0x47 && head[1] === 0x49;
+  const isBox = String.fromCharCode(...head.subarray(4, 8)) === "ftyp" ||
+    String.fromCharCode(...head.subarray(4, 8)) === "moov" ||
+    String.fromCharCode(...head.subarray(0, 4)) === "RIFF";
+  if (expect === "image" && !(isJpeg || isPng || isGif || isBox)) {
+    return undefined;
+  }
+  if (expect === "video" && !isBox) return undefined;
+  if (isJpeg) {
+    const tailSize = Math.min(info.size, 65536);
+    const tail = new Uint8Array(tailSize);
+    await file.seek(info.size - tailSize, Deno.SeekMode.Start);
+    let read = 0;
+    while (read < tailSize) {
+      const n = await file.read(tail.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    let hasEoi = false;
+    for (let i = tailSize - 2; i >= 0; i--) {
+      if (tail[i] === 0xff && tail[i + 1] === 0xd9) {
+        hasEoi = true;
+        break;
+      }
+    }
+    if (!hasEoi) return undefined;
+  }
+  return await hashFile(path);
+}

@@ -1,0 +1,104 @@
+/**
+ * Chooses what to download for a photo: the original when Flickr offers it,
+ * otherwise the largest size, flagged as not original.
+ *
+ * @module
+ */
+
+import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
+
+/** A file to fetch for a photo and how to label it. */
+export interface PhotoSource {
+  kind: "original" | "large";
+  /** Flickr size code ("o", "6k", …, "l") or getSizes label. */
+  label: string;
+  url: string;
+  extension: string;
+  width?: number;
+  height?: number;
+}
+
+/** Lower-cased extension of a URL's path ("jpg" when there is none). */
+export function extensionFromUrl(url: string, fallback = "jpg"): string {
+  const path = new URL(url).pathname;
+  const match = /\.([A-Za-z0-9]{1,5})$/.exec(path);
+  return match?.[1]?.toLowerCase() ?? fallback;
+}
+
+/**
+ * Picks the best source from the listing's `url_*` extras, or undefined when
+ * the listing carried none (the caller then asks `photos.getSizes`).
+ */
+export function sourceFromListing(photo: FlickrPhoto): PhotoSource | undefined {
+  const best = photo.sizes[0];
+  if (!best) return undefined;
+  const isOriginal = best.label === "o";
+  return {
+    kind: isOriginal ? "original" : "large",
+    label: best.label,
+    url: best.url,
+    extension: isOriginal && photo.originalFormat
+      ? photo.originalFormat.toLowerCase()
+      : extensionFromUrl(best.url),
+    ...(best.width ? { width: best.width } : {}),
+    ...(best.height ? { height: best.height } : {}),
+  };
+}
+
+/** Picks the largest photo size from `photos.getSizes` (ascending order). */
+export function sourceFromSizes(
+  photo: FlickrPhoto,
+  sizes: PhotoSize[],
+): PhotoSource | undefined {
+  const photoSizes = sizes.filter((size) => size.media !== "video");
+  const best = photoSizes.find((size) => size.label === "Original") ??
+    photoSizes.at(-1);
+  if (!best) return undefined;
+  const isOriginal = best.label === "Original";
+  return {
+    kind: isOriginal ? "original" : "large",
+    label: best.label,
+    url: best.source,
+    extension: isOriginal && photo.originalFormat
+      ? photo.originalFormat.toLowerCase()
+      : extensionFromUrl(best.source),
+    ...(best.width ? { width: best.width } : {}),
+    ...(best.height ? { height: best.height } : {}),
+  };
+}
+
+/** Rank of `flickr.video.getStreamInfo` stream types (gallery-dl's order). */
+export const STREAM_RANK: Record<string, number> = {
+  orig: 9,
+  "1080p": 8,
+  "720p": 7,
+  "360p": 6,
+  "288p": 5,
+  "700": 4,
+  "300": 3,
+  "100": 2,
+  appletv: 1,
+  iphone_wifi: 0,
+};
+
+/** Rank of getSizes video labels when streams are not offered. */
+export const VIDEO_SIZE_RANK: Record<string, number> = {
+  "Video Original": 9,
+  "1080p": 8,
+  "HD MP4": 7,
+  "720p": 7,
+  "Site MP4": 5,
+  "360p": 5,
+  "Mobile MP4": 3,
+  "700": 3,
+  iphone_wifi: 1,
+};
+
+/** Sorts video candidates best first by a rank table (unknown last). */
+export function rankBest<T>(
+  items: T[],
+  key: (item: T) => string,
+  rank: Record<string, number>,
+): T[] {
+  return [...items].sort((a, b) => (rank[key(b)] ?? -1) - (rank[key(a)] ?? -1));
+}

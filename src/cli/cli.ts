@@ -1,0 +1,230 @@
+/**
+ * The command line: flags → command → use case → output and exit code.
+ * The only code that reads flags, prompts, or decides what is printed.
+ *
+ * @module
+ */
+
+import {
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+} from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import type { HttpClient } from "../http/http_client.ts";
+import type { Clock } from "../platform/clock.ts";
+import type { Terminal } from "../platform/terminal.ts";
+import { AppError, ExitCode, UsageError } from "../errors.ts";
+import { redact } from "../redact.ts";
+import { runLoginCommand } from "./commands/login.ts";
+import { runBackupCommand } from "./commands/backup.ts";
+
+/** Asks the user something on a terminal. */
+export interface Prompter {
+  input(message: string, options?: { default?: string }): Promise<string>;
+  secret(message: string): Promise<string>;
+}
+
+/** Everything the CLI gets from `main.ts`. */
+export interface CliDeps {
+  http: HttpClient;
+  clock: Clock;
+  terminal: Terminal;
+  prompter: Prompter;
+  env(name: string): string | undefined;
+  cwd: string;
+  version: string;
+  /** Registers SIGINT/SIGTERM handlers; returns a function removing them. */
+  onSignal(handler: (signal: "SIGINT" | "SIGTERM") => void): () => void;
+  /** Ends the process at once (second Ctrl-C). */
+  exitNow(code: number): never;
+}
+
+/** Options shared by commands that work on a backup folder. */
+export interface CommonOptions {
+  dir?: string | undefined;
+  apiKey?: string | undefined;
+  apiSecret?: string | undefined;
+  quiet?: boolean | undefined;
+}
+
+/** Default backup folder, relative to the working directory. */
+export const DEFAULT_DIR = "./flickr_backup";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 32) {
+    throw new InvalidArgumentError("expected a whole number from 1 to 32");
+  }
+  return n;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError("expected a number of seconds above 0");
+  }
+  return n;
+}
+
+function nonNegativeMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError("expected milliseconds (0 or more)");
+  }
+  return n;
+}
+
+/** Builds the commander program (exposed for `--help` tests). */
+export function buildProgram(
+  deps: CliDeps,
+  setResult: (code: number) => void,
+) {
+  const program = new Command()
+    .name("flickr-backup")
+    .description(
+      "Back up a whole Flickr account — original photos and videos, albums as folders, metadata in the files and in JSON sidecars — and keep it current.",
+    )
+    .version(
+      `flickr-backup ${deps.version} (deno ${Deno.version.deno})`,
+      "-V, --version",
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({
+      writeOut: (text) => deps.terminal.out(text),
+      writeErr: (text) => deps.terminal.err(text),
+      // Plain help text; also keeps commander from reading colour env vars
+      // the release permission set does not grant.
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .exitOverride();
+
+  const dirOption = () =>
+    new Option("-d, --dir <dir>", `backup folder (default "${DEFAULT_DIR}")`)
+      .env("FLICKR_BACKUP_DIR");
+  const keyOption = () =>
+    new Option("--api-key <key>", "Flickr API key").env("FLICKR_API_KEY");
+  const secretOption = () =>
+    new Option("--api-secret <secret>", "Flickr API secret").env(
+      "FLICKR_API_SECRET",
+    );
+
+  program.command("login")
+    .description(
+      "Sign in to Flickr (read-only access) and save the sign-in in the backup folder",
+    )
+    .addOption(dirOption())
+    .addOption(keyOption())
+    .addOption(secretOption())
+    .option("-q, --quiet", "print only errors")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup login --dir ~/flickr --api-key KEY --api-secret SECRET
+  echo 123-456-789 | flickr-backup login --dir ~/flickr   (key and secret from FLICKR_API_KEY / FLICKR_API_SECRET)`,
+    )
+    .action(async (options) => {
+      setResult(await runLoginCommand(deps, options));
+    });
+
+  program.command("backup", { isDefault: true })
+    .description(
+      "Download everything not yet in the backup folder (the default command)",
+    )
+    .addOption(dirOption())
+    .addOption(keyOption())
+    .addOption(secretOption())
+    .addOption(
+      new Option("-c, --concurrency <n>", "parallel downloads").default(4)
+        .argParser(positiveInt),
+    )
+    .addOption(
+      new Option(
+        "--album-links <mode>",
+        "how a photo in several albums appears in the other album folders",
+      ).choices(["hardlink", "copy", "symlink"] as const).default(
+        "hardlink" as const,
+      ),
+    )
+    .option(
+      "--originals-only",
+      "skip photos whose original Flickr does not offer (instead of saving the largest size)",
+    )
+    .option("--no-embed", "write metadata only to the JSON sidecars")
+    .addOption(
+      new Option(
+        "--timeout <seconds>",
+        "give up on a download that receives nothing for this long, then retry it",
+      ).default(120).argParser(positiveSeconds),
+    )
+    .addOption(
+      new Option("--retry-delay <ms>", "first retry delay (tests)")
+        .default(1000).argParser(nonNegativeMs).hideHelp(),
+    )
+    .option("-q, --quiet", "print only errors and the final summary")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup                                  back up into ./flickr_backup (asks what it needs on a terminal)
+  flickr-backup backup --dir ~/flickr --quiet    from cron: silent unless something fails
+  flickr-backup backup --dir /mnt/photos --album-links copy --concurrency 8
+
+Exit codes: 0 complete, 2 usage, 3 finished with failures, 4 sign-in refused,
+5 Flickr unavailable, 6 another run is using the folder, 7 local problem
+(disk full, read-only, damaged state), 130/143 interrupted.`,
+    )
+    .action(async (options) => {
+      setResult(await runBackupCommand(deps, options));
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function runCli(args: string[], deps: CliDeps): Promise<number> {
+  let code: number = ExitCode.Ok;
+  const program = buildProgram(deps, (result) => code = result);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (error) {
+    return reportError(error, deps);
+  }
+}
+
+/** Prints an error the way users should see it and returns its exit code. */
+export function reportError(error: unknown, deps: CliDeps): number {
+  if (error instanceof CommanderError) {
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" || error.code === "commander.help"
+    ) return ExitCode.Ok;
+    return ExitCode.Usage; // commander has already printed the message
+  }
+  if (error instanceof AppError) {
+    deps.terminal.err(`error: ${redact(error.message)}\n`);
+    return error.exitCode;
+  }
+  const text = error instanceof Error
+    ? `${error.stack ?? error.message}`
+    : String(error);
+  deps.terminal.err(
+    `error: unexpected failure (a bug): ${
+      redact(text)
+    }\nPlease report it with the log file from the backup folder.\n`,
+  );
+  return ExitCode.Bug;
+}
+
+/** Resolves the backup folder from flags/env, or the default. */
+export function backupDir(deps: CliDeps, dir: string | undefined): string {
+  const chosen = dir?.trim() || DEFAULT_DIR;
+  if (chosen.includes("\0")) {
+    throw new UsageError(`Cannot use "${chosen}" as the backup folder`);
+  }
+  return resolve(deps.cwd, chosen);
+}

@@ -1,0 +1,266 @@
+/**
+ * `flickr-backup backup` (the default command): one locked, logged,
+ * interruptible run over the whole account.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { configure, dispose, getLogger } from "@logtape/logtape";
+import { getFileSink } from "@logtape/file";
+import {
+  AppError,
+  AuthError,
+  ExitCode,
+  InterruptedError,
+  LocalFatalError,
+} from "../../errors.ts";
+import { flickrEndpoints } from "../../flickr/endpoints.ts";
+import { createFlickrClient } from "../../flickr/client.ts";
+import { type BackupFiles, runBackup } from "../../app/backup_run.ts";
+import { runLogin } from "../../app/login_flow.ts";
+import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
+import { albumFolderNames } from "../../app/folder_names.ts";
+import { createDownloader } from "../../download/file_download.ts";
+import { runQueue } from "../../download/download_queue.ts";
+import { embedMetadata, writeXmpSidecar } from "../../metadata/embed.ts";
+import {
+  atomicWriteFile,
+  classifyFsError,
+  linkOrCopy,
+} from "../../platform/fs.ts";
+import { acquireLock } from "../../platform/lock.ts";
+import { redact } from "../../redact.ts";
+import { renderSummary, TerminalReporter } from "../output.ts";
+import { backupDir, type CliDeps, type CommonOptions } from "../cli.ts";
+import { KEY_HELP, resolveApiKeys, verifierReader } from "./login.ts";
+
+/** Flags of `backup`. */
+export interface BackupCommandOptions extends CommonOptions {
+  concurrency: number;
+  albumLinks: "hardlink" | "copy" | "symlink";
+  originalsOnly?: true | undefined;
+  embed: boolean;
+  /** I/O idle timeout of a download, in seconds. */
+  timeout: number;
+  /** First retry delay in ms (tests make it small). */
+  retryDelay: number;
+}
+
+/** How many per-run log files are kept in the backup folder. */
+export const KEPT_LOGS = 30;
+
+/** `flickr_backup_YYYYMMDD_HHMMSS.log` for a local time. */
+export function logFileName(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `flickr_backup_${date.getFullYear()}${pad(date.getMonth() + 1)}${
+    pad(date.getDate())
+  }_${pad(date.getHours())}${pad(date.getMinutes())}${
+    pad(date.getSeconds())
+  }.log`;
+}
+
+/** Makes the folder and proves it is writable before any download. */
+async function prepareFolder(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test.${crypto.randomUUID()}.fbtmp`);
+    await Deno.writeTextFile(probe, "ok");
+    await Deno.remove(probe);
+  } catch (error) {
+    const classified = classifyFsError(error, dir);
+    if (classified instanceof AppError) throw classified;
+    throw new LocalFatalError(
+      `Cannot write to the backup folder "${dir}": ${
+        (error as Error).message
+      }. Check that it exists, is writable, and is on a mounted disk`,
+      { cause: error },
+    );
+  }
+}
+
+async function pruneLogs(dir: string, keep: number): Promise<void> {
+  const logs: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && /^flickr_backup_\d{8}_\d{6}\.log$/.test(entry.name)) {
+      logs.push(entry.name);
+    }
+  }
+  logs.sort();
+  for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
+    await Deno.remove(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/** Runs `backup`; returns the exit code. */
+export async function runBackupCommand(
+  deps: CliDeps,
+  options: BackupCommandOptions,
+): Promise<number> {
+  const dir = backupDir(deps, options.dir);
+  const endpoints = flickrEndpoints(deps.env("FLICKR_ENDPOINT"));
+  const quiet = options.quiet ?? false;
+  await prepareFolder(dir);
+  await using _lock = await acquireLock(dir, { clock: deps.clock });
+
+  const startedAt = new Date(deps.clock.now());
+  const logPath = join(dir, logFileName(startedAt));
+  const fileSink = getFileSink(logPath, { lazy: true });
+  await configure({
+    reset: true,
+    sinks: { file: fileSink },
+    loggers: [
+      { category: ["flickr-backup"], lowestLevel: "info", sinks: ["file"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  const logger = getLogger(["flickr-backup"]);
+  const secrets: string[] = [];
+  const reporter = new TerminalReporter({
+    terminal: deps.terminal,
+    logger,
+    clock: deps.clock,
+    quiet,
+    secrets,
+  });
+  const controller = new AbortController();
+  let signalCount = 0;
+  const removeSignals = deps.onSignal((signal) => {
+    signalCount++;
+    if (signalCount > 1) {
+      deps.terminal.err("\nStopped at once.\n");
+      deps.exitNow(
+        signal === "SIGINT" ? ExitCode.Interrupted : ExitCode.Terminated,
+      );
+    }
+    reporter.warn(
+      `${signal} received: stopping after saving state (press Ctrl-C again to stop at once)`,
+    );
+    controller.abort(new InterruptedError(signal));
+  });
+
+  try {
+    logger.info(`flickr-backup ${deps.version}: backup of "${dir}" started`);
+    const loaded = await loadTokens(dir);
+    if (loaded?.warning) reporter.warn(loaded.warning);
+    let tokens: SavedTokens | undefined = loaded?.tokens;
+    const keys = await resolveApiKeys(deps, options, tokens).catch((error) => {
+      if (!tokens && error instanceof AuthError) {
+        throw new AuthError(
+          `Not signed in to Flickr for "${dir}": run "flickr-backup login --dir ${dir}" (with --api-key/--api-secret or FLICKR_API_KEY/FLICKR_API_SECRET; ${KEY_HELP})`,
+        );
+      }
+      throw error;
+    });
+    secrets.push(keys.apiSecret);
+    if (tokens && tokens.apiKey && tokens.apiKey !== keys.apiKey) {
+      tokens = undefined; // a sign-in made with another key is not valid here
+    }
+    if (!tokens) {
+      if (!deps.terminal.stdinIsTty) {
+        throw new AuthError(
+          `Not signed in to Flickr for "${dir}": run "flickr-backup login --dir ${dir}" first`,
+        );
+      }
+      tokens = await runLogin({
+        http: deps.http,
+        clock: deps.clock,
+        endpoints,
+        reporter,
+        askVerifier: verifierReader(deps),
+      }, { dir, ...keys });
+    }
+    secrets.push(tokens.oauthToken, tokens.oauthTokenSecret);
+
+    const flickr = createFlickrClient({
+      http: deps.http,
+      clock: deps.clock,
+      endpoints,
+      credentials: {
+        consumerKey: keys.apiKey,
+        consumerSecret: keys.apiSecret,
+        token: tokens.oauthToken,
+        tokenSecret: tokens.oauthTokenSecret,
+      },
+      retry: { baseMs: options.retryDelay },
+      onRetry: (event) => reporter.detail(event.message),
+    });
+    const downloader = createDownloader({
+      http: deps.http,
+      clock: deps.clock,
+      baseDelayMs: options.retryDelay,
+      idleTimeoutMs: options.timeout * 1000,
+    });
+    const files: BackupFiles = {
+      embedMetadata: async (path, meta) => {
+        const result = await embedMetadata(path, meta);
+        return {
+          status: result.status,
+          format: result.format,
+          warnings: result.warnings,
+          dateSource: result.dateSource,
+          ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
+        };
+      },
+      writeXmpSidecar: async (path, meta) => {
+        await writeXmpSidecar(path, meta);
+      },
+      atomicWriteFile: (path, data) => atomicWriteFile(path, data),
+      linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),
+      folderNames: (albums) => albumFolderNames(albums),
+      runQueue: (items, worker, queueOptions) =>
+        runQueue(items, worker, queueOptions),
+    };
+    let summary;
+    try {
+      summary = await runBackup({
+        flickr,
+        downloader,
+        files,
+        clock: deps.clock,
+        reporter,
+      }, {
+        root: dir,
+        concurrency: options.concurrency,
+        albumLinks: options.albumLinks,
+        originalsOnly: options.originalsOnly ?? false,
+        embed: options.embed,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      throw error;
+    }
+    reporter.close();
+    const report = renderSummary(summary, logPath);
+    logger.info(report);
+    // The summary is printed even with --quiet when something is wrong.
+    if (!quiet || summary.result !== "complete") {
+      deps.terminal.out(report + "\n");
+    }
+    await atomicWriteFile(
+      join(dir, "last_run.json"),
+      JSON.stringify({ ...summary, logFile: logPath }, null, 2) + "\n",
+    );
+    if (summary.result === "interrupted") {
+      const reason = controller.signal.reason;
+      return reason instanceof InterruptedError
+        ? reason.exitCode
+        : ExitCode.Interrupted;
+    }
+    return summary.exitCode;
+  } catch (error) {
+    reporter.close();
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error(`run failed: ${redact(message, secrets)}`);
+    if (error instanceof InterruptedError) {
+      deps.terminal.err(`Stopped: state saved; run again to continue.\n`);
+      return error.exitCode;
+    }
+    throw error;
+  } finally {
+    removeSignals();
+    await pruneLogs(dir, KEPT_LOGS).catch(() => undefined);
+    await dispose();
+  }
+}
