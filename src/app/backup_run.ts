@@ -104,12 +104,14 @@ export interface EmbedOutcome {
   warnings: string[];
   dateSource?: "flickr" | "camera" | "none";
   dateValue?: string;
+  /** Path of the XMP sidecar written beside the file, if any. */
+  xmpSidecar?: string;
 }
 
 /** The file-system and metadata operations a run needs. */
 export interface BackupFiles {
+  /** Writes metadata into the file (or an XMP sidecar) and sets its mtime. */
   embedMetadata(path: string, meta: EmbedInput): Promise<EmbedOutcome>;
-  writeXmpSidecar(path: string, meta: EmbedInput): Promise<void>;
   atomicWriteFile(path: string, data: string): Promise<void>;
   linkOrCopy(
     source: string,
@@ -717,14 +719,16 @@ class BackupRun {
       warnings: [],
     };
     let dateInFile: SidecarContext["dateInFile"] = { source: "none" };
+    let xmpSidecar: string | undefined;
     if (this.#options.embed) {
       const outcome = await files.embedMetadata(saved.path, meta);
-      if (outcome.format === "jpeg" || outcome.format === "png") {
-        embedded = { status: outcome.status, warnings: outcome.warnings };
-      } else {
-        await files.writeXmpSidecar(`${saved.path}.xmp`, meta);
-        embedded = { status: "xmp-sidecar", warnings: outcome.warnings };
-      }
+      xmpSidecar = outcome.xmpSidecar;
+      embedded = {
+        status: outcome.format === "other" && xmpSidecar
+          ? "xmp-sidecar"
+          : outcome.status,
+        warnings: outcome.warnings,
+      };
       dateInFile = {
         source: outcome.dateSource ?? "none",
         ...(outcome.dateValue ? { value: outcome.dateValue } : {}),
@@ -763,9 +767,9 @@ class BackupRun {
           join(dir, fileName),
           this.#options.albumLinks,
         );
-        if (embedded.status === "xmp-sidecar") {
+        if (xmpSidecar) {
           await files.linkOrCopy(
-            `${saved.path}.xmp`,
+            xmpSidecar,
             join(dir, `${fileName}.xmp`),
             "copy",
           );

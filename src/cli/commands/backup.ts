@@ -23,7 +23,8 @@ import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
 import { albumFolderNames } from "../../app/folder_names.ts";
 import { createDownloader } from "../../download/file_download.ts";
 import { runQueue } from "../../download/download_queue.ts";
-import { embedMetadata, writeXmpSidecar } from "../../metadata/embed.ts";
+import { embedMetadata, setFileTimes } from "../../metadata/embed.ts";
+import { dateResolutionToLocalDate } from "../../metadata/fields.ts";
 import {
   atomicWriteFile,
   classifyFsError,
@@ -194,16 +195,21 @@ export async function runBackupCommand(
     const files: BackupFiles = {
       embedMetadata: async (path, meta) => {
         const result = await embedMetadata(path, meta);
+        // The file's modification time is the date taken (sorts right in
+        // file browsers and photo apps that fall back to it).
+        const taken = dateResolutionToLocalDate(result.date);
+        if (taken) await setFileTimes(path, taken);
+        const sidecar = result.sidecar;
         return {
           status: result.status,
           format: result.format,
           warnings: result.warnings,
           dateSource: result.dateSource,
           ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
+          ...(sidecar && sidecar.status !== "skipped"
+            ? { xmpSidecar: sidecar.path }
+            : {}),
         };
-      },
-      writeXmpSidecar: async (path, meta) => {
-        await writeXmpSidecar(path, meta);
       },
       atomicWriteFile: (path, data) => atomicWriteFile(path, data),
       linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),

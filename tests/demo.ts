@@ -1,0 +1,79 @@
+/**
+ * `deno task demo`: a complete backup of a demo account, with no Flickr key.
+ *
+ * Starts the project's fake Flickr on 127.0.0.1, signs in through the real
+ * OAuth flow (the fake auto-approves), runs the real CLI with the release
+ * permission set into `./demo_backup/`, then runs it again to show that a
+ * rerun downloads nothing, and prints the tree.
+ *
+ * @module
+ */
+
+import { join, relative, resolve } from "node:path";
+import {
+  demoAccount,
+  FAKE_API_KEY,
+  FAKE_API_SECRET,
+  startFakeFlickr,
+} from "./fake_flickr/mod.ts";
+import { spawnCli } from "./helpers/cli.ts";
+import { scriptedLogin } from "./helpers/login.ts";
+
+const encoder = new TextEncoder();
+function say(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+}
+
+async function tree(root: string, dir = root, out: string[] = []) {
+  const entries = [];
+  for await (const entry of Deno.readDir(dir)) entries.push(entry);
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    const depth = relative(root, path).split(/[\\/]/).length - 1;
+    const size = entry.isFile
+      ? ` (${(await Deno.stat(path)).size} bytes)`
+      : "/";
+    out.push(`${"  ".repeat(depth)}${entry.name}${size}`);
+    if (entry.isDirectory) await tree(root, path, out);
+  }
+  return out;
+}
+
+const dir = resolve(Deno.args[0] ?? "demo_backup");
+await using flickr = await startFakeFlickr({ account: demoAccount() });
+const env = {
+  FLICKR_ENDPOINT: flickr.url,
+  FLICKR_API_KEY: FAKE_API_KEY,
+  FLICKR_API_SECRET: FAKE_API_SECRET,
+};
+
+say(`Fake Flickr listening on ${flickr.url} (demo account, no real key)`);
+say(`\n$ flickr-backup login --dir ${dir}`);
+const login = await scriptedLogin(dir, env);
+say(login.stdout.trim());
+if (login.stderr.trim()) say(login.stderr.trim());
+if (login.code !== 0) {
+  say(`login failed with exit code ${login.code}`);
+  Deno.exit(login.code);
+}
+
+for (const round of ["first run", "second run: nothing new to fetch"]) {
+  say(`\n$ flickr-backup backup --dir ${dir}    # ${round}`);
+  const child = spawnCli(["backup", "--dir", dir], { env });
+  const [status] = await Promise.all([
+    child.status,
+    child.stdout.pipeTo(Deno.stdout.writable, { preventClose: true }),
+    child.stderr.pipeTo(Deno.stderr.writable, { preventClose: true }),
+  ]);
+  say(`(exit code ${status.code})`);
+  if (status.code !== 0) Deno.exit(status.code);
+}
+
+say(`\n${dir}/`);
+say((await tree(dir)).map((line) => `  ${line}`).join("\n"));
+say(
+  `\nFlickr API calls made by both runs: ${flickr.apiCallCount()} (${
+    JSON.stringify(flickr.callCounts())
+  })`,
+);
