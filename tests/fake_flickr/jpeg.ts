@@ -1,0 +1,541 @@
+/**
+ * A tiny deterministic JPEG encoder for test data: grayscale, DC-only blocks
+ * (a smooth gradient seeded per photo), baseline (SOF0) or progressive (SOF2),
+ * with an optional camera EXIF block (hand-built TIFF IFDs), a COM segment,
+ * padding segments and trailer bytes after EOI. The output is a valid JPEG
+ * that any decoder and ExifTool read; its SOF dimensions are the requested
+ * ones.
+ *
+ * @module
+ */
+
+/** Camera EXIF written into APP1 (all optional except make/model/date). */
+export interface CameraExif {
+  /** IFD0 Make, e.g. "Canon". */
+  make: string;
+  /** IFD0 Model, e.g. "Canon EOS 5D Mark IV". */
+  model: string;
+  /** ExifIFD DateTimeOriginal, "YYYY:MM:DD HH:MM:SS". */
+  dateTimeOriginal: string;
+  /** ExposureTime as a rational [numerator, denominator], e.g. [1, 250]. */
+  exposureTime?: [number, number];
+  /** FNumber as a rational, e.g. [28, 10] for f/2.8. */
+  fNumber?: [number, number];
+  /** ISO speed. */
+  iso?: number;
+  /** FocalLength in mm as a rational, e.g. [50, 1]. */
+  focalLength?: [number, number];
+  /** ExifIFD LensModel. */
+  lensModel?: string;
+  /** IFD0 Orientation (1..8); default 1. */
+  orientation?: number;
+  /** IFD0 Software. */
+  software?: string;
+  /** IFD0 ImageDescription (ASCII only). */
+  imageDescription?: string;
+  /** IFD0 Artist. */
+  artist?: string;
+  /** GPS position written into a GPS IFD. */
+  gps?: { latitude: number; longitude: number };
+}
+
+/** What {@linkcode encodeJpeg} produces. */
+export interface JpegOptions {
+  /** Image width in pixels (1..65535). */
+  width: number;
+  /** Image height in pixels (1..65535). */
+  height: number;
+  /** Seed for the gradient, so every photo's bytes differ; default 1. */
+  seed?: number;
+  /** Camera EXIF (APP1); without it the file carries a JFIF APP0 instead. */
+  exif?: CameraExif;
+  /** Progressive (SOF2, a DC scan then an AC scan) instead of baseline. */
+  progressive?: boolean;
+  /** Text of a COM segment (UTF-8). */
+  comment?: string;
+  /** Bytes appended after EOI (e.g. a motion-photo trailer). */
+  trailer?: Uint8Array;
+  /**
+   * Total file size to reach with COM padding segments placed before DQT.
+   * Ignored when smaller than the natural size.
+   */
+  padTo?: number;
+}
+
+/** Largest total size of one padding segment (marker + length + data). */
+export const MAX_SEGMENT = 65537;
+
+/** Encodes a complete JPEG. */
+export function encodeJpeg(options: JpegOptions): Uint8Array {
+  const { head, tail } = jpegParts(options);
+  const natural = head.length + tail.length;
+  const padTo = options.padTo ?? 0;
+  const padding = padTo > natural ? paddingSegments(padTo - natural, 0) : [];
+  return concat([head, ...padding, tail]);
+}
+
+/**
+ * Splits a JPEG in two halves, so that padding segments can go between:
+ * `head` = SOI + APP0/APP1 + COM, `tail` = DQT … EOI + trailer.
+ */
+export function jpegParts(
+  options: JpegOptions,
+): { head: Uint8Array; tail: Uint8Array } {
+  const { width, height } = options;
+  if (
+    !(width >= 1 && width <= 65535 && height >= 1 && height <= 65535)
+  ) {
+    throw new RangeError(`Cannot encode JPEG of size ${width}x${height}`);
+  }
+  const seed = options.seed ?? 1;
+  const head: Uint8Array[] = [new Uint8Array([0xff, 0xd8])];
+  if (options.exif) {
+    head.push(segment(0xe1, exifApp1(options.exif, width, height)));
+  } else {
+    head.push(
+      segment(
+        0xe0,
+        new Uint8Array([
+          0x4a,
+          0x46,
+          0x49,
+          0x46,
+          0x00,
+          1,
+          1,
+          0,
+          0,
+          1,
+          0,
+          1,
+          0,
+          0,
+        ]),
+      ),
+    );
+  }
+  if (options.comment !== undefined) {
+    head.push(segment(0xfe, new TextEncoder().encode(options.comment)));
+  }
+
+  const tail: Uint8Array[] = [];
+  // DQT: table 0, 8-bit; DC quantizer 8 so a block's DC = level - 128.
+  const dqt = new Uint8Array(65);
+  dqt[0] = 0;
+  for (let i = 1; i <= 64; i++) dqt[i] = i === 1 ? 8 : 16;
+  tail.push(segment(0xdb, dqt));
+  const sof = new Uint8Array([
+    8,
+    height >> 8,
+    height & 255,
+    width >> 8,
+    width & 255,
+    1,
+    1,
+    0x11,
+    0,
+  ]);
+  tail.push(segment(options.progressive ? 0xc2 : 0xc0, sof));
+  tail.push(segment(0xc4, dhtPayload(0x00, DC_BITS, DC_VALS)));
+  tail.push(segment(0xc4, dhtPayload(0x10, AC_BITS, AC_VALS)));
+
+  const dcs = blockLevels(width, height, seed);
+  if (options.progressive) {
+    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 0, 0, 0])));
+    tail.push(entropy(dcs, { dc: true, eob: false }));
+    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 1, 63, 0])));
+    tail.push(entropy(dcs, { dc: false, eob: true }));
+  } else {
+    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 0, 63, 0])));
+    tail.push(entropy(dcs, { dc: true, eob: true }));
+  }
+  tail.push(new Uint8Array([0xff, 0xd9]));
+  if (options.trailer) tail.push(options.trailer);
+  return { head: concat(head), tail: concat(tail) };
+}
+
+/**
+ * COM padding segments totalling exactly `total` bytes (total >= 4, or 0),
+ * filled with a deterministic byte pattern.
+ */
+export function paddingSegments(total: number, seed: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const layout = segmentLayout(total);
+  for (let k = 0; k < layout.count; k++) {
+    const len = layout.lengthOf(k);
+    const seg = new Uint8Array(len);
+    seg[0] = 0xff;
+    seg[1] = 0xfe;
+    seg[2] = (len - 2) >> 8;
+    seg[3] = (len - 2) & 255;
+    for (let i = 4; i < len; i++) seg[i] = (i * 31 + seed + k) & 0x7f;
+    out.push(seg);
+  }
+  return out;
+}
+
+/**
+ * How `total` bytes of padding split into segments of at most
+ * {@linkcode MAX_SEGMENT} bytes, none shorter than 4.
+ */
+export function segmentLayout(total: number): {
+  count: number;
+  startOf(k: number): number;
+  lengthOf(k: number): number;
+} {
+  if (total === 0) {
+    return { count: 0, startOf: () => 0, lengthOf: () => 0 };
+  }
+  if (total < 4) throw new RangeError(`Cannot pad ${total} bytes`);
+  const full = Math.floor(total / MAX_SEGMENT);
+  const rest = total - full * MAX_SEGMENT;
+  // Lengths: `full` segments of MAX_SEGMENT then `rest`; when rest is 1..3 the
+  // last full segment gives up bytes so that the final one is 4 bytes long.
+  let lengths: (k: number) => number;
+  let count: number;
+  if (rest === 0) {
+    count = full;
+    lengths = () => MAX_SEGMENT;
+  } else if (rest >= 4) {
+    count = full + 1;
+    lengths = (k) => k < full ? MAX_SEGMENT : rest;
+  } else {
+    count = full + 1;
+    lengths = (k) =>
+      k < full - 1 ? MAX_SEGMENT : k === full - 1 ? MAX_SEGMENT + rest - 4 : 4;
+  }
+  return {
+    count,
+    startOf: (k) => k * MAX_SEGMENT,
+    lengthOf: lengths,
+  };
+}
+
+// Standard luminance DC table (ITU T.81 Annex K.3): categories 0..11.
+const DC_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+const DC_VALS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+// A small AC table: EOB (0x00) = "00", plus one unused symbol 0x01 = "01".
+const AC_BITS = [0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+const AC_VALS = [0x00, 0x01];
+
+function dhtPayload(tcTh: number, bits: number[], vals: number[]): Uint8Array {
+  return new Uint8Array([tcTh, ...bits, ...vals]);
+}
+
+/** Canonical Huffman codes (T.81 Annex C) as symbol → [code, length]. */
+function huffmanCodes(
+  bits: number[],
+  vals: number[],
+): Map<number, [number, number]> {
+  const codes = new Map<number, [number, number]>();
+  let code = 0;
+  let k = 0;
+  for (let len = 1; len <= 16; len++) {
+    for (let i = 0; i < (bits[len - 1] ?? 0); i++) {
+      codes.set(vals[k++] ?? 0, [code, len]);
+      code++;
+    }
+    code <<= 1;
+  }
+  return codes;
+}
+
+const DC_CODES = huffmanCodes(DC_BITS, DC_VALS);
+const AC_CODES = huffmanCodes(AC_BITS, AC_VALS);
+
+/** Quantized DC value (level - 128) per 8×8 block, row-major. */
+function blockLevels(width: number, height: number, seed: number): Int16Array {
+  const bw = Math.ceil(width / 8);
+  const bh = Math.ceil(height / 8);
+  const out = new Int16Array(bw * bh);
+  const s = mix32(seed);
+  const base = s & 0xff;
+  const dx = ((s >>> 8) & 7) + 1;
+  const dy = ((s >>> 11) & 7) + 1;
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      // A triangle wave keeps neighbouring blocks close (small DC diffs).
+      const t = (base + Math.floor((x * dx + y * dy) / 2)) % 512;
+      const level = t < 256 ? t : 511 - t;
+      out[y * bw + x] = level - 128;
+    }
+  }
+  return out;
+}
+
+function entropy(
+  dcs: Int16Array,
+  parts: { dc: boolean; eob: boolean },
+): Uint8Array {
+  const w = new BitWriter(dcs.length);
+  let prev = 0;
+  const eob = AC_CODES.get(0) ?? [0, 2];
+  for (const dc of dcs) {
+    if (parts.dc) {
+      const diff = dc - prev;
+      prev = dc;
+      const mag = Math.abs(diff);
+      const cat = mag === 0 ? 0 : 32 - Math.clz32(mag);
+      const [code, len] = DC_CODES.get(cat) ?? [0, 2];
+      w.write(code, len);
+      if (cat > 0) {
+        w.write(diff > 0 ? diff : (diff - 1) & ((1 << cat) - 1), cat);
+      }
+    }
+    if (parts.eob) w.write(eob[0], eob[1]);
+  }
+  return w.finish();
+}
+
+/** MSB-first bit writer with JPEG 0xFF byte stuffing. */
+class BitWriter {
+  #bytes: Uint8Array;
+  #length = 0;
+  #acc = 0;
+  #bits = 0;
+  constructor(blocks: number) {
+    this.#bytes = new Uint8Array(Math.max(64, blocks * 3));
+  }
+  write(value: number, length: number): void {
+    for (let i = length - 1; i >= 0; i--) {
+      this.#acc = (this.#acc << 1) | ((value >>> i) & 1);
+      this.#bits++;
+      if (this.#bits === 8) this.#flush();
+    }
+  }
+  #flush(): void {
+    this.#push(this.#acc & 0xff);
+    if ((this.#acc & 0xff) === 0xff) this.#push(0);
+    this.#acc = 0;
+    this.#bits = 0;
+  }
+  #push(byte: number): void {
+    if (this.#length === this.#bytes.length) {
+      const bigger = new Uint8Array(this.#bytes.length * 2);
+      bigger.set(this.#bytes);
+      this.#bytes = bigger;
+    }
+    this.#bytes[this.#length++] = byte;
+  }
+  finish(): Uint8Array {
+    while (this.#bits !== 0) this.write(1, 1);
+    return this.#bytes.slice(0, this.#length);
+  }
+}
+
+function segment(marker: number, payload: Uint8Array): Uint8Array {
+  const len = payload.length + 2;
+  if (len > 0xffff) throw new RangeError("JPEG segment too long");
+  const out = new Uint8Array(payload.length + 4);
+  out[0] = 0xff;
+  out[1] = marker;
+  out[2] = len >> 8;
+  out[3] = len & 255;
+  out.set(payload, 4);
+  return out;
+}
+
+// ---------------------------------------------------------------- EXIF / TIFF
+
+type IfdValue =
+  | { type: "ascii"; value: string }
+  | { type: "short"; value: number[] }
+  | { type: "long"; value: number[] }
+  | { type: "rational"; value: [number, number][] }
+  | { type: "byte"; value: number[] }
+  | { type: "undefined"; value: number[] };
+
+type IfdEntry = [tag: number, value: IfdValue];
+
+const TYPE_CODE = {
+  byte: 1,
+  ascii: 2,
+  short: 3,
+  long: 4,
+  rational: 5,
+  undefined: 7,
+} as const;
+
+function valueBytes(v: IfdValue): { count: number; bytes: Uint8Array } {
+  switch (v.type) {
+    case "ascii": {
+      const text = new TextEncoder().encode(v.value + "\0");
+      return { count: text.length, bytes: text };
+    }
+    case "byte":
+    case "undefined":
+      return { count: v.value.length, bytes: new Uint8Array(v.value) };
+    case "short": {
+      const b = new Uint8Array(v.value.length * 2);
+      const dv = new DataView(b.buffer);
+      v.value.forEach((n, i) => dv.setUint16(i * 2, n, true));
+      return { count: v.value.length, bytes: b };
+    }
+    case "long": {
+      const b = new Uint8Array(v.value.length * 4);
+      const dv = new DataView(b.buffer);
+      v.value.forEach((n, i) => dv.setUint32(i * 4, n, true));
+      return { count: v.value.length, bytes: b };
+    }
+    case "rational": {
+      const b = new Uint8Array(v.value.length * 8);
+      const dv = new DataView(b.buffer);
+      v.value.forEach(([n, d], i) => {
+        dv.setUint32(i * 8, n, true);
+        dv.setUint32(i * 8 + 4, d, true);
+      });
+      return { count: v.value.length, bytes: b };
+    }
+  }
+}
+
+/** Size of an IFD (directory + out-of-line data, word aligned). */
+function ifdSize(entries: IfdEntry[]): number {
+  let size = 2 + entries.length * 12 + 4;
+  for (const [, v] of entries) {
+    const { bytes } = valueBytes(v);
+    if (bytes.length > 4) size += bytes.length + (bytes.length & 1);
+  }
+  return size;
+}
+
+function writeIfd(
+  out: DataView,
+  offset: number,
+  entries: IfdEntry[],
+): void {
+  const sorted = [...entries].sort((a, b) => a[0] - b[0]);
+  out.setUint16(offset, sorted.length, true);
+  let data = offset + 2 + sorted.length * 12 + 4;
+  sorted.forEach(([tag, v], i) => {
+    const at = offset + 2 + i * 12;
+    const { count, bytes } = valueBytes(v);
+    out.setUint16(at, tag, true);
+    out.setUint16(at + 2, TYPE_CODE[v.type], true);
+    out.setUint32(at + 4, count, true);
+    if (bytes.length <= 4) {
+      bytes.forEach((b, j) => out.setUint8(at + 8 + j, b));
+    } else {
+      out.setUint32(at + 8, data, true);
+      bytes.forEach((b, j) => out.setUint8(data + j, b));
+      data += bytes.length + (bytes.length & 1);
+    }
+  });
+  out.setUint32(offset + 2 + sorted.length * 12, 0, true);
+}
+
+function toRational(x: number): [number, number] {
+  return [Math.round(x * 10000), 10000];
+}
+
+function dms(deg: number): [number, number][] {
+  const a = Math.abs(deg);
+  const d = Math.floor(a);
+  const m = Math.floor((a - d) * 60);
+  const s = (a - d - m / 60) * 3600;
+  return [[d, 1], [m, 1], toRational(s)];
+}
+
+/** APP1 payload: "Exif\0\0" + a little-endian TIFF with IFD0, Exif and GPS. */
+export function exifApp1(
+  exif: CameraExif,
+  width: number,
+  height: number,
+): Uint8Array {
+  const ascii = (value: string): IfdValue => ({ type: "ascii", value });
+  const ifd0: IfdEntry[] = [
+    [0x010f, ascii(exif.make)],
+    [0x0110, ascii(exif.model)],
+    [0x0112, { type: "short", value: [exif.orientation ?? 1] }],
+    [0x011a, { type: "rational", value: [[72, 1]] }],
+    [0x011b, { type: "rational", value: [[72, 1]] }],
+    [0x0128, { type: "short", value: [2] }],
+    [0x0132, ascii(exif.dateTimeOriginal)],
+    [0x0213, { type: "short", value: [1] }],
+  ];
+  if (exif.imageDescription !== undefined) {
+    ifd0.push([0x010e, ascii(exif.imageDescription)]);
+  }
+  if (exif.software !== undefined) ifd0.push([0x0131, ascii(exif.software)]);
+  if (exif.artist !== undefined) ifd0.push([0x013b, ascii(exif.artist)]);
+  const exifIfd: IfdEntry[] = [
+    [0x9000, { type: "undefined", value: [0x30, 0x32, 0x33, 0x32] }],
+    [0x9003, ascii(exif.dateTimeOriginal)],
+    [0x9004, ascii(exif.dateTimeOriginal)],
+    [0x9101, { type: "undefined", value: [1, 2, 3, 0] }],
+    [0xa000, { type: "undefined", value: [0x30, 0x31, 0x30, 0x30] }],
+    [0xa001, { type: "short", value: [1] }],
+    [0xa002, { type: "long", value: [width] }],
+    [0xa003, { type: "long", value: [height] }],
+  ];
+  if (exif.exposureTime) {
+    exifIfd.push([0x829a, { type: "rational", value: [exif.exposureTime] }]);
+  }
+  if (exif.fNumber) {
+    exifIfd.push([0x829d, { type: "rational", value: [exif.fNumber] }]);
+  }
+  if (exif.iso !== undefined) {
+    exifIfd.push([0x8827, { type: "short", value: [exif.iso] }]);
+  }
+  if (exif.focalLength) {
+    exifIfd.push([0x920a, { type: "rational", value: [exif.focalLength] }]);
+  }
+  if (exif.lensModel !== undefined) {
+    exifIfd.push([0xa434, ascii(exif.lensModel)]);
+  }
+  const gpsIfd: IfdEntry[] | undefined = exif.gps && [
+    [0x0000, { type: "byte", value: [2, 3, 0, 0] }],
+    [0x0001, ascii(exif.gps.latitude >= 0 ? "N" : "S")],
+    [0x0002, { type: "rational", value: dms(exif.gps.latitude) }],
+    [0x0003, ascii(exif.gps.longitude >= 0 ? "E" : "W")],
+    [0x0004, { type: "rational", value: dms(exif.gps.longitude) }],
+  ];
+  // Pointers are LONGs whose values depend on the layout: size with dummies.
+  ifd0.push([0x8769, { type: "long", value: [0] }]);
+  if (gpsIfd) ifd0.push([0x8825, { type: "long", value: [0] }]);
+  const ifd0At = 8;
+  const exifAt = ifd0At + ifdSize(ifd0);
+  const gpsAt = exifAt + ifdSize(exifIfd);
+  const total = gpsAt + (gpsIfd ? ifdSize(gpsIfd) : 0);
+  for (const entry of ifd0) {
+    if (entry[0] === 0x8769) entry[1] = { type: "long", value: [exifAt] };
+    if (entry[0] === 0x8825) entry[1] = { type: "long", value: [gpsAt] };
+  }
+  const tiff = new Uint8Array(total);
+  const dv = new DataView(tiff.buffer);
+  tiff.set([0x49, 0x49, 0x2a, 0x00]);
+  dv.setUint32(4, ifd0At, true);
+  writeIfd(dv, ifd0At, ifd0);
+  writeIfd(dv, exifAt, exifIfd);
+  if (gpsIfd) writeIfd(dv, gpsAt, gpsIfd);
+  return concat([
+    new Uint8Array([0x45, 0x78, 0x69, 0x66, 0, 0]),
+    tiff,
+  ]);
+}
+
+// ---------------------------------------------------------------- helpers
+
+/** Concatenates byte arrays. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A 32-bit integer hash (murmur3 finalizer), deterministic everywhere. */
+export function mix32(x: number): number {
+  let h = (x ^ 0x9e3779b9) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
