@@ -6,12 +6,17 @@
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import type { Clock } from "../platform/clock.ts";
 import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
-import { STATE_FILE, StateStore } from "../state/state_store.ts";
+import {
+  type AlbumRow,
+  type PhotoRow,
+  STATE_FILE,
+  StateStore,
+} from "../state/state_store.ts";
 import type { Reporter } from "./reporter.ts";
 import {
   buildSidecar,
@@ -53,6 +58,10 @@ export interface BackupFlickr {
     options: { extras: string },
   ): AsyncIterable<FlickrPhoto>;
   listNotInSet(options: { extras: string }): AsyncIterable<FlickrPhoto>;
+  listRecentlyUpdated(
+    minDateUnix: number,
+    options: { extras: string },
+  ): AsyncIterable<FlickrPhoto>;
   getSizes(photoId: string): Promise<PhotoSize[]>;
   getVideoStreams(
     photoId: string,
@@ -143,6 +152,10 @@ export interface BackupOptions {
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly: boolean;
   embed: boolean;
+  /** List the whole account even if an incremental run would do. */
+  full?: boolean;
+  /** Move photos deleted on Flickr to `.trash/<date>/`. */
+  prune?: boolean;
   signal: AbortSignal;
 }
 
@@ -175,6 +188,8 @@ export interface BackupSummary {
     skipped: number;
     nonOriginal: number;
     bytesDownloaded: number;
+    /** Done items whose metadata, sidecars or album copies were updated. */
+    updated: number;
   };
   albums: AlbumReport[];
   unsorted: { listed: number; present: number };
@@ -252,8 +267,11 @@ class BackupRun {
     skipped: 0,
     nonOriginal: 0,
     bytesDownloaded: 0,
+    updated: 0,
   };
   #progress = { done: 0, total: 0, failed: 0, bytes: 0 };
+  #goneAlbums: AlbumRow[] = [];
+  #listingSuspicious = false;
 
   constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
     this.#deps = deps;
@@ -263,6 +281,7 @@ class BackupRun {
 
   async run(startedAt: Date): Promise<BackupSummary> {
     const { flickr, reporter } = this.#deps;
+    const previous = this.#store.lastCompleteListing();
     this.#runId = this.#store.beginRun(startedAt.getTime());
 
     const login = await flickr.testLogin();
@@ -272,37 +291,74 @@ class BackupRun {
       username: person.username || login.username,
       realname: person.realname,
     };
+    let full = this.#options.full || this.#options.prune || !previous;
     reporter.info(
-      `Signed in as ${this.#owner.username} (${login.nsid}); listing the account`,
+      `Signed in as ${this.#owner.username} (${login.nsid}); ${
+        full ? "listing the whole account" : "looking for changes"
+      }`,
     );
 
-    await this.#listAlbums();
-    await this.#listNotInSet();
-    this.#store.markListingComplete(this.#runId);
+    const sets = await this.#listAlbumSets();
+    await this.#listAlbums(sets, full);
+    if (!full && previous) {
+      const since = Math.floor(previous.startedAt / 1000) - RECENT_MARGIN_S;
+      await this.#listRecentlyUpdated(since);
+      const known = this.#store.aliveCount();
+      if (person.photosCount !== undefined && known !== person.photosCount) {
+        reporter.info(
+          `Flickr counts ${person.photosCount} photos and videos, the backup knows ${known}: listing the whole account to find what changed`,
+        );
+        full = true;
+        await this.#listAlbums(sets, true);
+      } else {
+        this.#store.carryPhotos(this.#runId);
+      }
+    }
+    if (full) {
+      await this.#listNotInSet();
+      this.#findDeleted();
+    }
     this.#checkAborted();
+    this.#goneAlbums = this.#store.markAlbumsGone(this.#runId);
+    this.#store.markListingComplete(this.#runId, full ? "full" : "incremental");
+    await this.#applyFolderNames();
+    if (this.#options.prune) await this.#prune();
 
     const todo = this.#store.photosToProcess(this.#runId);
+    const refresh = this.#store.photosToRefresh(this.#runId);
     const counts = this.#store.counts(this.#runId);
     this.#totals.listed = counts.total;
     this.#totals.alreadyDone = counts.total - todo.length;
     if (
-      person.photosCount !== undefined && person.photosCount !== counts.total
+      full && person.photosCount !== undefined &&
+      person.photosCount !== counts.total
     ) {
       this.#warn(
         `Flickr reports ${person.photosCount} photos and videos but the listing returned ${counts.total}; the report below shows what is on disk`,
       );
     }
     reporter.info(
-      `${counts.total} photos and videos on Flickr: ${this.#totals.alreadyDone} already backed up, ${todo.length} to fetch`,
+      `${counts.total} photos and videos on Flickr: ${this.#totals.alreadyDone} already backed up, ${todo.length} to fetch${
+        refresh.length ? `, ${refresh.length} to update` : ""
+      }`,
     );
 
-    this.#progress = { done: 0, total: todo.length, failed: 0, bytes: 0 };
+    this.#progress = {
+      done: 0,
+      total: todo.length + refresh.length,
+      failed: 0,
+      bytes: 0,
+    };
     reporter.progress(this.#progress);
+    const work = [
+      ...todo.map((id) => ({ id, refresh: false })),
+      ...refresh.map((id) => ({ id, refresh: true })),
+    ];
     let interrupted = false;
     try {
       await this.#deps.files.runQueue(
-        todo,
-        (id, signal) => this.#processPhoto(id, signal),
+        work,
+        (item, signal) => this.#processPhoto(item.id, item.refresh, signal),
         {
           concurrency: Math.max(1, this.#options.concurrency),
           signal: this.#options.signal,
@@ -325,31 +381,35 @@ class BackupRun {
     this.#deps.reporter.warn(message);
   }
 
-  async #listAlbums(): Promise<void> {
-    const { flickr } = this.#deps;
-    const albums: { id: string; title: string; count: number }[] = [];
+  async #listAlbumSets(): Promise<AlbumSet[]> {
+    const sets: AlbumSet[] = [];
     let position = 0;
-    for await (const set of flickr.listPhotosets()) {
+    for await (const set of this.#deps.flickr.listPhotosets()) {
+      const count = set.countPhotos + set.countVideos;
       this.#store.upsertAlbum({
         id: set.id,
         title: set.title,
         description: set.description,
         position: position++,
         dateUpdate: set.dateUpdate,
-        expectedCount: set.countPhotos + set.countVideos,
+        expectedCount: count,
       }, this.#runId);
-      albums.push({
-        id: set.id,
-        title: set.title,
-        count: set.countPhotos + set.countVideos,
-      });
+      sets.push({ id: set.id, dateUpdate: set.dateUpdate, count });
     }
-    const folders = this.#deps.files.folderNames(albums);
-    for (const album of albums) {
-      this.#store.setAlbumFolder(album.id, folders.get(album.id) ?? album.id);
-    }
-    for (const album of albums) {
+    return sets;
+  }
+
+  /** Lists the photos of every album (`all`) or of the changed ones. */
+  async #listAlbums(sets: AlbumSet[], all: boolean): Promise<void> {
+    for (const set of sets) {
       this.#checkAborted();
+      if (
+        !all &&
+        !this.#store.albumNeedsListing(set.id, set.dateUpdate, set.count)
+      ) {
+        this.#store.carryAlbumMemberships(set.id, this.#runId);
+        continue;
+      }
       let index = 0;
       let batch: FlickrPhoto[] = [];
       const flush = () => {
@@ -358,7 +418,7 @@ class BackupRun {
           batch.forEach((photo, offset) => {
             this.#recordPhoto(photo);
             this.#store.recordMembership(
-              album.id,
+              set.id,
               photo.id,
               start + offset,
               this.#runId,
@@ -368,7 +428,7 @@ class BackupRun {
         batch = [];
       };
       for await (
-        const photo of flickr.listPhotosetPhotos(album.id, {
+        const photo of this.#deps.flickr.listPhotosetPhotos(set.id, {
           extras: LISTING_EXTRAS,
         })
       ) {
@@ -377,22 +437,132 @@ class BackupRun {
         if (batch.length >= BATCH) flush();
       }
       if (batch.length) flush();
+      // Only now is the album known to be listed in full.
+      this.#store.markAlbumListed(
+        set.id,
+        set.dateUpdate,
+        set.count,
+        this.#runId,
+      );
     }
   }
 
   async #listNotInSet(): Promise<void> {
+    await this.#recordAll(
+      this.#deps.flickr.listNotInSet({ extras: LISTING_EXTRAS }),
+    );
+  }
+
+  async #listRecentlyUpdated(since: number): Promise<void> {
+    await this.#recordAll(
+      this.#deps.flickr.listRecentlyUpdated(since, { extras: LISTING_EXTRAS }),
+    );
+  }
+
+  async #recordAll(photos: AsyncIterable<FlickrPhoto>): Promise<void> {
     let batch: FlickrPhoto[] = [];
     const flush = () => {
       this.#store.transaction(() => batch.forEach((p) => this.#recordPhoto(p)));
       batch = [];
     };
-    for await (
-      const photo of this.#deps.flickr.listNotInSet({ extras: LISTING_EXTRAS })
-    ) {
+    for await (const photo of photos) {
       batch.push(photo);
       if (batch.length >= BATCH) flush();
     }
     if (batch.length) flush();
+  }
+
+  /** After a full listing: photos no longer on Flickr stay and are reported. */
+  #findDeleted(): void {
+    const unseen = this.#store.unseenPhotos(this.#runId);
+    if (!unseen.length) return;
+    const listed = this.#store.counts(this.#runId).total;
+    if (listed === 0) {
+      this.#listingSuspicious = true;
+      this.#warn(
+        `Flickr listed no photos at all while the backup holds ${unseen.length}; treating that as a Flickr problem, not as deletions`,
+      );
+      return;
+    }
+    this.#store.markPhotosGone(unseen.map((row) => row.id));
+    this.#warn(
+      `${unseen.length} photo(s) are no longer on Flickr; they stay in the backup${
+        this.#options.prune ? "" : " (--prune moves them to .trash/)"
+      }`,
+    );
+  }
+
+  /** Moves photos deleted on Flickr to `.trash/<date>/` (never deletes). */
+  async #prune(): Promise<void> {
+    const gone = this.#store.gonePhotos();
+    if (!gone.length) return;
+    const known = gone.length + this.#store.counts(this.#runId).total;
+    if (
+      this.#listingSuspicious || (gone.length > 10 && gone.length * 2 > known)
+    ) {
+      this.#warn(
+        `Not pruning: ${gone.length} of ${known} photos would move to the trash, which looks like a Flickr problem rather than deletions; nothing was moved`,
+      );
+      return;
+    }
+    const stamp = new Date(this.#deps.clock.now()).toISOString().slice(0, 10);
+    const trash = join(".trash", stamp);
+    for (const row of gone) {
+      const paths = new Set(
+        [row.relPath, ...this.#store.placements(row.id).map((p) => p.relPath)]
+          .filter(Boolean),
+      );
+      for (const rel of paths) {
+        for (const suffix of ["", ".json", ".xmp"]) {
+          await moveInto(this.#options.root, rel + suffix, trash);
+        }
+      }
+      this.#store.markPruned(row.id, trash);
+      this.#deps.reporter.detail(`pruned ${row.id} → ${trash}/`);
+    }
+    this.#deps.reporter.info(
+      `Moved ${gone.length} photo(s) deleted on Flickr to ${trash}/`,
+    );
+  }
+
+  /** Gives new albums folders and renames folders of renamed albums. */
+  async #applyFolderNames(): Promise<void> {
+    const albums = this.#store.albums();
+    const alive = albums.filter((album) => !album.deletedOnFlickr);
+    const gone = albums.filter((album) =>
+      album.deletedOnFlickr && album.folder
+    );
+    const names = this.#deps.files.folderNames(
+      alive.map((album) => ({ id: album.id, title: album.title })),
+    );
+    const taken = new Set(gone.map((album) => album.folder.toLowerCase()));
+    for (const album of alive) {
+      let name = names.get(album.id) ?? album.id;
+      // A deleted album's folder stays, so a new one never merges into it.
+      if (taken.has(name.toLowerCase()) && album.folder !== name) {
+        name = `${name} (${album.id})`;
+      }
+      if (album.folder === name) continue;
+      if (!album.folder) {
+        this.#store.setAlbumFolder(album.id, name);
+        continue;
+      }
+      const from = join(this.#options.root, album.folder);
+      const to = join(this.#options.root, name);
+      if (!(await exists(from))) {
+        this.#store.renameFolder(album.id, album.folder, name);
+      } else if (await exists(to)) {
+        this.#warn(
+          `Album "${album.title}" was renamed but "${name}" already exists; keeping the folder "${album.folder}"`,
+        );
+      } else {
+        await Deno.rename(from, to);
+        this.#store.renameFolder(album.id, album.folder, name);
+        this.#deps.reporter.info(
+          `Album renamed on Flickr: "${album.folder}" → "${name}"`,
+        );
+      }
+    }
   }
 
   #recordPhoto(photo: FlickrPhoto): void {
@@ -408,7 +578,11 @@ class BackupRun {
     );
   }
 
-  async #processPhoto(id: string, signal: AbortSignal): Promise<void> {
+  async #processPhoto(
+    id: string,
+    refresh: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
     const row = this.#store.photo(id);
     if (!row) return;
     const photo = JSON.parse(row.infoJson) as FlickrPhoto;
@@ -418,9 +592,18 @@ class BackupRun {
       : [{ albumId: "", folder: UNSORTED }];
     const url = photoPageUrl(photo, this.#owner.nsid);
     try {
-      const saved = photo.media === "video"
-        ? await this.#saveVideo(photo, folders[0]!.folder, signal)
-        : await this.#savePhoto(photo, folders[0]!.folder, signal);
+      let saved: SavedFile | undefined;
+      if (refresh) {
+        saved = await this.#existingCanonical(row);
+      } else {
+        // A file under its final name is only adopted when the state has
+        // no record of it (lost state, or a crash before it was recorded);
+        // a replaced original is always fetched again.
+        const adopt = row.sha256 === "";
+        saved = photo.media === "video"
+          ? await this.#saveVideo(photo, folders[0]!.folder, signal, adopt)
+          : await this.#savePhoto(photo, folders[0]!.folder, signal, adopt);
+      }
       if (!saved) {
         this.#totals.skipped++;
         this.#store.markSkipped(
@@ -432,28 +615,44 @@ class BackupRun {
         );
         return;
       }
+      if (refresh && photo.lastUpdate !== row.appliedUpdate) {
+        await breakHardLinks(saved.path);
+      }
       const placements = await this.#finish(photo, albums, folders, saved);
       this.#store.markDone(id, {
-        variant: saved.variant.kind === "original"
+        variant: refresh
+          ? row.variant
+          : saved.variant.kind === "original"
           ? "original"
           : `${saved.variant.kind}:${saved.variant.label}`,
         relPath: saved.relPath,
         bytes: saved.finalBytes,
         sha256: saved.finalSha256,
         appliedUpdate: photo.lastUpdate ?? 0,
+        appliedAlbums: this.#store.albumSignature(id, this.#runId),
+        sourceBytes: saved.variant.bytes,
+        sourceSha256: saved.variant.sha256Downloaded,
+        savedJson: JSON.stringify(saved.variant),
         placements,
       });
-      if (saved.variant.kind !== "original") this.#totals.nonOriginal++;
+      if (refresh) this.#totals.updated++;
       this.#progress.done++;
       this.#deps.reporter.detail(
-        `${
-          saved.adopted ? "recognised" : "saved"
-        } ${id} → ${saved.relPath} (${saved.variant.kind} ${saved.variant.label}, ${saved.variant.bytes} bytes)`,
+        refresh
+          ? `updated ${id} (${saved.relPath})`
+          : `${
+            saved.adopted ? "recognised" : "saved"
+          } ${id} → ${saved.relPath} (${saved.variant.kind} ${saved.variant.label}, ${saved.variant.bytes} bytes)`,
       );
     } catch (error) {
       if (signal.aborted || this.#options.signal.aborted) throw error;
       if (isFatal(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
+      if (refresh) {
+        this.#warn(`Cannot update ${url}: ${message}`);
+        this.#progress.failed++;
+        return;
+      }
       this.#store.markFailed(id, message);
       this.#totals.failed++;
       this.#progress.failed++;
@@ -463,10 +662,39 @@ class BackupRun {
     }
   }
 
+  /** The file of a done photo, for a metadata or album update. */
+  async #existingCanonical(row: PhotoRow): Promise<SavedFile> {
+    const path = join(this.#options.root, row.relPath);
+    if (!(await exists(path))) {
+      throw new AppError(
+        `"${row.relPath}" is missing from the backup: run "flickr-backup verify --repair"`,
+        ExitCode.Partial,
+      );
+    }
+    const [kind, label] = row.variant.split(":");
+    const recorded = JSON.parse(row.savedJson) as Partial<SavedVariant>;
+    return {
+      relPath: row.relPath,
+      path,
+      adopted: false,
+      variant: {
+        kind: recorded.kind ?? ((kind as SavedVariant["kind"]) || "original"),
+        label: recorded.label ?? label ?? "o",
+        bytes: row.sourceBytes,
+        sha256Downloaded: row.sourceSha256,
+        ...(recorded.width ? { width: recorded.width } : {}),
+        ...(recorded.height ? { height: recorded.height } : {}),
+      },
+      finalBytes: row.bytes,
+      finalSha256: row.sha256,
+    };
+  }
+
   async #savePhoto(
     photo: FlickrPhoto,
     folder: string,
     signal: AbortSignal,
+    adopt: boolean,
   ): Promise<SavedFile | undefined> {
     let source = sourceFromListing(photo);
     if (!source) {
@@ -484,17 +712,22 @@ class BackupRun {
     if (source.kind !== "original" && this.#options.originalsOnly) {
       return undefined;
     }
-    return await this.#fetch(photo, folder, source, "image", signal);
+    return await this.#fetch(photo, folder, source, "image", signal, {
+      adopt,
+    });
   }
 
   async #saveVideo(
     photo: FlickrPhoto,
     folder: string,
     signal: AbortSignal,
+    adopt: boolean,
   ): Promise<SavedFile | undefined> {
     const { flickr } = this.#deps;
-    const existing = await this.#findExisting(folder, photo.id, "video");
-    if (existing) return existing;
+    if (adopt) {
+      const existing = await this.#findExisting(folder, photo.id, "video");
+      if (existing) return existing;
+    }
     const sizes = await flickr.getSizes(photo.id);
     const original = sizes.find((size) => size.label === "Video Original");
     const attempts: { source: PhotoSource; signed: boolean }[] = [];
@@ -635,9 +868,9 @@ class BackupRun {
     source: PhotoSource | (Omit<PhotoSource, "kind"> & { kind: "stream" }),
     expect: "image" | "video",
     signal: AbortSignal,
-    options: { signed?: boolean } = {},
+    options: { signed?: boolean; adopt?: boolean } = {},
   ): Promise<SavedFile> {
-    if (expect === "image") {
+    if (expect === "image" && options.adopt) {
       const existing = await this.#findExisting(
         folder,
         photo.id,
@@ -705,6 +938,11 @@ class BackupRun {
     };
   }
 
+  /**
+   * Writes metadata, the sidecars and the album copies of a saved file, and
+   * removes copies from albums the photo left (never from albums deleted on
+   * Flickr, whose folders stay). Returns the placements now on disk.
+   */
   async #finish(
     photo: FlickrPhoto,
     albums: { id: string; title: string }[],
@@ -712,7 +950,18 @@ class BackupRun {
     saved: SavedFile,
   ): Promise<{ albumId: string; relPath: string }[]> {
     const { files } = this.#deps;
+    const root = this.#options.root;
     if (saved.adopted) this.#totals.adopted++;
+    const fileName = saved.relPath.split("/").pop()!;
+    // The first album folder holds the canonical file.
+    const canonicalRel = `${folders[0]!.folder}/${fileName}`;
+    if (canonicalRel !== saved.relPath) {
+      await Deno.mkdir(join(root, folders[0]!.folder), { recursive: true });
+      await files.linkOrCopy(saved.path, join(root, canonicalRel), "hardlink");
+      await this.#copyXmp(saved.path, join(root, canonicalRel));
+      saved.relPath = canonicalRel;
+      saved.path = join(root, canonicalRel);
+    }
     const meta = embedInput(photo, this.#owner);
     let embedded: SidecarContext["embedded"] = {
       status: "disabled",
@@ -721,11 +970,14 @@ class BackupRun {
     let dateInFile: SidecarContext["dateInFile"] = { source: "none" };
     let xmpSidecar: string | undefined;
     if (this.#options.embed) {
+      // Idempotent: a file that already holds these values is "unchanged".
       const outcome = await files.embedMetadata(saved.path, meta);
       xmpSidecar = outcome.xmpSidecar;
       embedded = {
         status: outcome.format === "other" && xmpSidecar
           ? "xmp-sidecar"
+          : outcome.status === "unchanged"
+          ? "written"
           : outcome.status,
         warnings: outcome.warnings,
       };
@@ -755,11 +1007,12 @@ class BackupRun {
       null,
       2,
     ) + "\n";
-    const fileName = saved.relPath.split("/").pop()!;
     const placements: { albumId: string; relPath: string }[] = [];
+    const wanted = new Set<string>();
     for (const [index, place] of folders.entries()) {
-      const dir = join(this.#options.root, place.folder);
+      const dir = join(root, place.folder);
       const relPath = `${place.folder}/${fileName}`;
+      wanted.add(relPath);
       if (index > 0) {
         await Deno.mkdir(dir, { recursive: true });
         await files.linkOrCopy(
@@ -778,7 +1031,40 @@ class BackupRun {
       await files.atomicWriteFile(join(dir, `${fileName}.json`), sidecar);
       placements.push({ albumId: place.albumId, relPath });
     }
+    // Copies the photo no longer has: left albums go, deleted albums stay.
+    const goneAlbumIds = new Set(this.#goneAlbums.map((album) => album.id));
+    const allGone = new Set(this.#store.goneAlbums().map((album) => album.id));
+    const previous = this.#store.placements(photo.id);
+    const stale = [
+      ...previous.map((p) => ({ albumId: p.albumId, relPath: p.relPath })),
+    ];
+    const row = this.#store.photo(photo.id);
+    if (row?.relPath && !previous.some((p) => p.relPath === row.relPath)) {
+      stale.push({ albumId: "", relPath: row.relPath });
+    }
+    for (const old of stale) {
+      if (wanted.has(old.relPath)) continue;
+      if (goneAlbumIds.has(old.albumId) || allGone.has(old.albumId)) {
+        placements.push(old); // the deleted album's folder keeps its copy
+        continue;
+      }
+      for (const suffix of ["", ".json", ".xmp"]) {
+        await Deno.remove(join(root, old.relPath + suffix)).catch(() =>
+          undefined
+        );
+      }
+    }
     return placements;
+  }
+
+  async #copyXmp(fromMedia: string, toMedia: string): Promise<void> {
+    if (await exists(`${fromMedia}.xmp`)) {
+      await this.#deps.files.linkOrCopy(
+        `${fromMedia}.xmp`,
+        `${toMedia}.xmp`,
+        "copy",
+      );
+    }
   }
 
   #summarize(
@@ -852,6 +1138,54 @@ class BackupRun {
     store.finishRun(runId, this.#deps.clock.now(), summary.result, summary);
     return summary;
   }
+}
+
+interface AlbumSet {
+  id: string;
+  dateUpdate: number;
+  count: number;
+}
+
+/** How far back `recentlyUpdated` looks before the last listing (clock skew). */
+const RECENT_MARGIN_S = 3600;
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Gives `path` its own copy of the bytes when other album folders share its
+ * inode, so that rewriting its metadata (temp file + rename) is allowed; the
+ * album copies are linked to the new file afterwards.
+ */
+async function breakHardLinks(path: string): Promise<void> {
+  const info = await Deno.stat(path);
+  if ((info.nlink ?? 1) <= 1) return;
+  const temp = join(
+    dirname(path),
+    `.${path.split(/[\\/]/).pop()}.${crypto.randomUUID().slice(0, 8)}.fbtmp`,
+  );
+  try {
+    await Deno.copyFile(path, temp);
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Moves `<root>/<rel>` to `<root>/<trash>/<rel>` if it exists. */
+async function moveInto(root: string, rel: string, trash: string) {
+  const from = join(root, rel);
+  if (!(await exists(from))) return;
+  const to = join(root, trash, rel);
+  await Deno.mkdir(dirname(to), { recursive: true });
+  await Deno.rename(from, to);
 }
 
 interface SavedFile {

@@ -154,6 +154,14 @@ Examples:
       "skip photos whose original Flickr does not offer (instead of saving the largest size)",
     )
     .option("--no-embed", "write metadata only to the JSON sidecars")
+    .option(
+      "--full",
+      "list the whole account instead of only what changed since the last run",
+    )
+    .option(
+      "--prune",
+      "move photos deleted on Flickr to <dir>/.trash/<date>/ (never deletes; refused when Flickr's listing looks wrong)",
+    )
     .addOption(
       new Option(
         "--timeout <seconds>",

@@ -30,6 +30,7 @@ export interface AlbumRow {
   dateUpdate: number;
   expectedCount: number;
   seenRun: number;
+  deletedOnFlickr: boolean;
 }
 
 /** A photo as the state remembers it. */
@@ -52,6 +53,14 @@ export interface PhotoRow {
   seenRun: number;
   /** Last update of Flickr metadata that was applied to the files. */
   appliedUpdate: number;
+  /** Album signature the placements and sidecars reflect. */
+  appliedAlbums: string;
+  sourceBytes: number;
+  sourceSha256: string;
+  savedJson: string;
+  deletedOnFlickr: boolean;
+  /** Trash folder the files were moved to by `--prune`, or "". */
+  prunedTo: string;
 }
 
 /** One album folder (or "" for Unsorted) a photo lives in. */
@@ -83,7 +92,10 @@ CREATE TABLE IF NOT EXISTS albums (
   folder TEXT NOT NULL DEFAULT '',
   date_update INTEGER NOT NULL DEFAULT 0,
   expected_count INTEGER NOT NULL DEFAULT 0,
-  seen_run INTEGER NOT NULL DEFAULT 0
+  seen_run INTEGER NOT NULL DEFAULT 0,
+  listed_update INTEGER NOT NULL DEFAULT -1,
+  listed_count INTEGER NOT NULL DEFAULT -1,
+  deleted_on_flickr INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS photos (
   id TEXT PRIMARY KEY,
@@ -99,7 +111,13 @@ CREATE TABLE IF NOT EXISTS photos (
   last_error TEXT NOT NULL DEFAULT '',
   info_json TEXT NOT NULL DEFAULT '{}',
   seen_run INTEGER NOT NULL DEFAULT 0,
-  applied_update INTEGER NOT NULL DEFAULT 0
+  applied_update INTEGER NOT NULL DEFAULT 0,
+  applied_albums TEXT NOT NULL DEFAULT '',
+  source_bytes INTEGER NOT NULL DEFAULT 0,
+  source_sha256 TEXT NOT NULL DEFAULT '',
+  saved_json TEXT NOT NULL DEFAULT '{}',
+  deleted_on_flickr INTEGER NOT NULL DEFAULT 0,
+  pruned_to TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS photos_status ON photos(status);
 CREATE TABLE IF NOT EXISTS memberships (
@@ -122,6 +140,7 @@ CREATE TABLE IF NOT EXISTS runs (
   finished_at INTEGER,
   result TEXT NOT NULL DEFAULT 'running',
   listing_complete INTEGER NOT NULL DEFAULT 0,
+  listing_mode TEXT NOT NULL DEFAULT '',
   summary_json TEXT NOT NULL DEFAULT '{}'
 );
 `;
@@ -253,8 +272,26 @@ export class StateStore {
   }
 
   /** Marks that every listing of this run completed without error. */
-  markListingComplete(runId: number): void {
-    this.#stmt("UPDATE runs SET listing_complete = 1 WHERE id = ?").run(runId);
+  markListingComplete(runId: number, mode: "full" | "incremental"): void {
+    this.#stmt(
+      "UPDATE runs SET listing_complete = 1, listing_mode = ? WHERE id = ?",
+    ).run(mode, runId);
+  }
+
+  /** The latest run whose listing completed (the base of incremental runs). */
+  lastCompleteListing():
+    | { id: number; startedAt: number; mode: string }
+    | undefined {
+    const row = this.#stmt(
+      "SELECT id, started_at, listing_mode FROM runs WHERE listing_complete = 1 ORDER BY id DESC LIMIT 1",
+    ).get() as Record<string, unknown> | undefined;
+    return row
+      ? {
+        id: Number(row.id),
+        startedAt: Number(row.started_at),
+        mode: String(row.listing_mode),
+      }
+      : undefined;
   }
 
   /** Records how a run ended. */
@@ -294,7 +331,7 @@ export class StateStore {
 
   /** Inserts or updates an album seen in this run's listing. */
   upsertAlbum(
-    album: Omit<AlbumRow, "folder" | "seenRun">,
+    album: Omit<AlbumRow, "folder" | "seenRun" | "deletedOnFlickr">,
     runId: number,
   ): void {
     this.#stmt(
@@ -302,7 +339,8 @@ export class StateStore {
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET title = excluded.title, description = excluded.description,
          position = excluded.position, date_update = excluded.date_update,
-         expected_count = excluded.expected_count, seen_run = excluded.seen_run`,
+         expected_count = excluded.expected_count, seen_run = excluded.seen_run,
+         deleted_on_flickr = 0`,
     ).run(
       album.id,
       album.title,
@@ -312,6 +350,156 @@ export class StateStore {
       album.expectedCount,
       runId,
     );
+  }
+
+  /**
+   * Records that an album's photos were listed completely in `runId`:
+   * memberships not seen in this listing are dropped, and the album's
+   * `date_update` and count are remembered so that later runs can skip
+   * listing it while they stay the same.
+   */
+  markAlbumListed(
+    albumId: string,
+    dateUpdate: number,
+    count: number,
+    runId: number,
+  ): void {
+    this.transaction(() => {
+      this.#stmt(
+        "DELETE FROM memberships WHERE album_id = ? AND seen_run != ?",
+      ).run(albumId, runId);
+      this.#stmt(
+        "UPDATE albums SET listed_update = ?, listed_count = ? WHERE id = ?",
+      ).run(dateUpdate, count, albumId);
+    });
+  }
+
+  /** Keeps an unchanged album's memberships as they were, for `runId`. */
+  carryAlbumMemberships(albumId: string, runId: number): void {
+    this.#stmt("UPDATE memberships SET seen_run = ? WHERE album_id = ?").run(
+      runId,
+      albumId,
+    );
+  }
+
+  /** Whether an album needs listing: new, or changed since it was listed. */
+  albumNeedsListing(
+    albumId: string,
+    dateUpdate: number,
+    count: number,
+  ): boolean {
+    const row = this.#stmt(
+      "SELECT listed_update, listed_count FROM albums WHERE id = ?",
+    ).get(albumId) as
+      | { listed_update: number; listed_count: number }
+      | undefined;
+    return !row || row.listed_update !== dateUpdate ||
+      row.listed_count !== count;
+  }
+
+  /** Flags albums not in this run's album list; returns them. */
+  markAlbumsGone(runId: number): AlbumRow[] {
+    const gone = (this.#stmt(
+      "SELECT * FROM albums WHERE seen_run != ? AND deleted_on_flickr = 0",
+    ).all(runId) as Record<string, unknown>[]).map(toAlbumRow);
+    this.#stmt(
+      "UPDATE albums SET deleted_on_flickr = 1 WHERE seen_run != ?",
+    ).run(runId);
+    return gone;
+  }
+
+  /** Albums known to the backup that are gone from Flickr. */
+  goneAlbums(): AlbumRow[] {
+    return (this.#stmt(
+      "SELECT * FROM albums WHERE deleted_on_flickr = 1 ORDER BY position, id",
+    ).all() as Record<string, unknown>[]).map(toAlbumRow);
+  }
+
+  /** Carries every photo still on Flickr into `runId` (incremental runs). */
+  carryPhotos(runId: number): void {
+    this.#stmt(
+      "UPDATE photos SET seen_run = ? WHERE deleted_on_flickr = 0",
+    ).run(runId);
+  }
+
+  /** Photos the backup knows that are still on Flickr. */
+  aliveCount(): number {
+    const row = this.#stmt(
+      "SELECT count(*) AS n FROM photos WHERE deleted_on_flickr = 0",
+    ).get() as { n: number };
+    return Number(row.n);
+  }
+
+  /** Photos not seen by a full listing of `runId`. */
+  unseenPhotos(runId: number): PhotoRow[] {
+    return (this.#stmt(
+      "SELECT * FROM photos WHERE seen_run != ? AND deleted_on_flickr = 0 ORDER BY id",
+    ).all(runId) as Record<string, unknown>[]).map(toPhotoRow);
+  }
+
+  /** Flags photos as deleted on Flickr (they stay in the backup). */
+  markPhotosGone(ids: string[]): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.#stmt("UPDATE photos SET deleted_on_flickr = 1 WHERE id = ?").run(
+          id,
+        );
+      }
+    });
+  }
+
+  /** Photos deleted on Flickr that are still in the backup. */
+  gonePhotos(): PhotoRow[] {
+    return (this.#stmt(
+      "SELECT * FROM photos WHERE deleted_on_flickr = 1 AND pruned_to = '' ORDER BY id",
+    ).all() as Record<string, unknown>[]).map(toPhotoRow);
+  }
+
+  /** Records that a deleted photo's files were moved to the trash. */
+  markPruned(id: string, trashDir: string): void {
+    this.transaction(() => {
+      this.#stmt("UPDATE photos SET pruned_to = ? WHERE id = ?").run(
+        trashDir,
+        id,
+      );
+      this.#stmt("DELETE FROM placements WHERE photo_id = ?").run(id);
+    });
+  }
+
+  /** Renames an album folder in every recorded path. */
+  renameFolder(albumId: string, from: string, to: string): void {
+    this.transaction(() => {
+      this.#stmt("UPDATE albums SET folder = ? WHERE id = ?").run(to, albumId);
+      const prefix = `${from}/`;
+      this.#stmt(
+        `UPDATE placements SET rel_path = ? || substr(rel_path, ?) WHERE substr(rel_path, 1, ?) = ?`,
+      ).run(`${to}/`, prefix.length + 1, prefix.length, prefix);
+      this.#stmt(
+        `UPDATE photos SET rel_path = ? || substr(rel_path, ?) WHERE substr(rel_path, 1, ?) = ?`,
+      ).run(`${to}/`, prefix.length + 1, prefix.length, prefix);
+    });
+  }
+
+  /**
+   * Done photos seen in `runId` whose files or sidecars are stale: Flickr
+   * metadata changed since it was applied, or their albums (ids, titles,
+   * folders) differ from what their placements and sidecars show.
+   */
+  photosToRefresh(runId: number): string[] {
+    return (this.#stmt(
+      `SELECT id FROM photos
+       WHERE seen_run = ? AND status = 'done' AND (
+         last_update > applied_update OR applied_albums != ${ALBUM_SIGNATURE_SQL}
+       ) ORDER BY id`,
+    ).all(runId, runId) as { id: string }[]).map((row) => row.id);
+  }
+
+  /** The album signature of one photo as of `runId` (see photosToRefresh). */
+  albumSignature(photoId: string, runId: number): string {
+    const row = this.#stmt(
+      `SELECT ${ALBUM_SIGNATURE_SQL} AS sig FROM photos WHERE id = ?`,
+    ).get(runId, photoId) as { sig: string | null } | undefined;
+    return row?.sig ?? "";
   }
 
   /** Sets the folder an album is stored in. */
@@ -347,7 +535,7 @@ export class StateStore {
       `INSERT INTO photos(id, media, last_update, original_secret, info_json, seen_run)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET media = excluded.media, last_update = excluded.last_update,
-         info_json = excluded.info_json, seen_run = excluded.seen_run,
+         info_json = excluded.info_json, seen_run = excluded.seen_run, deleted_on_flickr = 0,
          status = CASE WHEN photos.status = 'done' AND photos.original_secret != excluded.original_secret
                         AND excluded.original_secret != '' THEN 'pending' ELSE photos.status END,
          original_secret = excluded.original_secret`,
@@ -393,7 +581,7 @@ export class StateStore {
   /** Ids of photos seen in `runId` that still need work, in a stable order. */
   photosToProcess(runId: number): string[] {
     return (this.#stmt(
-      `SELECT id FROM photos WHERE seen_run = ? AND status != 'done' ORDER BY id`,
+      `SELECT id FROM photos WHERE seen_run = ? AND status != 'done' AND deleted_on_flickr = 0 ORDER BY id`,
     ).all(runId) as { id: string }[]).map((row) => row.id);
   }
 
@@ -413,19 +601,30 @@ export class StateStore {
       bytes: number;
       sha256: string;
       appliedUpdate: number;
+      appliedAlbums?: string;
+      /** Size and SHA-256 of the file as Flickr served it. */
+      sourceBytes: number;
+      sourceSha256: string;
+      /** What was saved (kind, label, size), as JSON, for later sidecars. */
+      savedJson?: string;
       placements: { albumId: string; relPath: string }[];
     },
   ): void {
     this.transaction(() => {
       this.#stmt(
         `UPDATE photos SET status = 'done', variant = ?, rel_path = ?, bytes = ?, sha256 = ?,
-           applied_update = ?, last_error = '' WHERE id = ?`,
+           applied_update = ?, applied_albums = ?, source_bytes = ?, source_sha256 = ?,
+           saved_json = ?, last_error = '' WHERE id = ?`,
       ).run(
         done.variant,
         done.relPath,
         done.bytes,
         done.sha256,
         done.appliedUpdate,
+        done.appliedAlbums ?? "",
+        done.sourceBytes,
+        done.sourceSha256,
+        done.savedJson ?? "{}",
         id,
       );
       this.#stmt("DELETE FROM placements WHERE photo_id = ?").run(id);
@@ -540,6 +739,15 @@ export class StateStore {
   }
 }
 
+// Albums of photo `photos.id` in the run bound to the one parameter, as
+// "id|folder|title" lines in album order: what placements and sidecars show.
+const ALBUM_SIGNATURE_SQL =
+  `COALESCE((SELECT group_concat(line, char(10)) FROM (
+  SELECT a.id || '|' || a.folder || '|' || a.title AS line
+  FROM memberships m JOIN albums a ON a.id = m.album_id
+  WHERE m.photo_id = photos.id AND m.seen_run = ?
+  ORDER BY a.position, a.id)), '')`;
+
 function toAlbumRow(row: Record<string, unknown>): AlbumRow {
   return {
     id: String(row.id),
@@ -550,6 +758,7 @@ function toAlbumRow(row: Record<string, unknown>): AlbumRow {
     dateUpdate: Number(row.date_update),
     expectedCount: Number(row.expected_count),
     seenRun: Number(row.seen_run),
+    deletedOnFlickr: Number(row.deleted_on_flickr ?? 0) === 1,
   };
 }
 
@@ -569,5 +778,11 @@ function toPhotoRow(row: Record<string, unknown>): PhotoRow {
     infoJson: String(row.info_json),
     seenRun: Number(row.seen_run),
     appliedUpdate: Number(row.applied_update),
+    appliedAlbums: String(row.applied_albums ?? ""),
+    sourceBytes: Number(row.source_bytes ?? 0),
+    sourceSha256: String(row.source_sha256 ?? ""),
+    savedJson: String(row.saved_json ?? "{}"),
+    deletedOnFlickr: Number(row.deleted_on_flickr ?? 0) === 1,
+    prunedTo: String(row.pruned_to ?? ""),
   };
 }

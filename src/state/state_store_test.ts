@@ -25,6 +25,8 @@ Deno.test("StateStore keeps done photos done across reopen and listing", async (
       bytes: 10,
       sha256: "x",
       appliedUpdate: 100,
+      sourceBytes: 10,
+      sourceSha256: "x",
       placements: [{ albumId: "", relPath: "Unsorted/1.jpg" }],
     });
     store.close();
@@ -54,6 +56,8 @@ Deno.test("StateStore sends a photo back to pending when its original is replace
       bytes: 1,
       sha256: "x",
       appliedUpdate: 100,
+      sourceBytes: 10,
+      sourceSha256: "x",
       placements: [],
     });
     const run2 = store.beginRun(2);

@@ -549,3 +549,100 @@ Deno.test({
     });
   },
 });
+
+Deno.test("with the state file lost, files already on disk are recognised, not downloaded again", async () => {
+  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    assertEquals((await backup(flickr, dir)).code, 0);
+    const before = await snapshot(dir, { skip: mediaOnly });
+    const downloads = flickr.fileRequests().length;
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await Deno.remove(join(dir, `.flickr_backup.sqlite${suffix}`)).catch(
+        () => undefined,
+      );
+    }
+    const result = await backup(flickr, dir);
+    assertEquals(result.code, 0, result.stderr);
+    assertEquals(flickr.fileRequests().length, downloads, "file downloads");
+    assertEquals(await snapshot(dir, { skip: mediaOnly }), before);
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(dir, "last_run.json")),
+    );
+    assertEquals(summary.totals.downloaded, 0);
+    assertEquals(summary.totals.adopted, flickr.account.photos.size);
+  });
+});
+
+Deno.test("a damaged state file is reported with exit 7 and left untouched", async () => {
+  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    const garbage = new TextEncoder().encode("this is not sqlite\n".repeat(64));
+    await Deno.writeFile(join(dir, ".flickr_backup.sqlite"), garbage);
+    const result = await backup(flickr, dir);
+    assertEquals(result.code, 7, result.stderr);
+    assertStringIncludes(result.stderr, ".flickr_backup.sqlite");
+    assertStringIncludes(result.stderr, "untouched");
+    assertEquals(
+      await Deno.readFile(join(dir, ".flickr_backup.sqlite")),
+      garbage,
+    );
+    assertEquals(flickr.fileRequests().length, 0);
+  });
+});
+
+Deno.test({
+  name:
+    "Ctrl-C stops at a safe point with exit 130; a second Ctrl-C stops at once; the rerun completes",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using flickr = await startFakeFlickr({ account: demoAccount() });
+    await withTempDir(async (dir) => {
+      await signIn(flickr, dir);
+      flickr.faults.add({
+        path: /_o\./,
+        kind: "stall",
+        afterBytes: 50,
+        ms: Infinity,
+        times: Infinity,
+      });
+      for (const presses of [1, 2]) {
+        const child = spawnCli(
+          ["backup", "--dir", dir, ...FAST, "--timeout", "60"],
+          { env: fakeEnv(flickr) },
+        );
+        const deadline = Date.now() + 20_000;
+        const seen = flickr.fileRequests().length;
+        while (flickr.fileRequests().length === seen) {
+          if (Date.now() > deadline) throw new Error("no download started");
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        // The second press follows at once, while the first is handled.
+        for (let i = 0; i < presses; i++) {
+          try {
+            child.kill("SIGINT");
+          } catch {
+            // Already gone after the first press: that is allowed too.
+          }
+        }
+        const status = await child.status;
+        const stderr = await new Response(child.stderr).text();
+        await child.stdout.cancel();
+        assertEquals(status.code, 130, stderr);
+        assertStringIncludes(stderr, "SIGINT");
+        const disk = await snapshot(dir, { skip: mediaOnly });
+        for (const [rel] of disk) {
+          if (/\.fbpart|\.fbtmp/.test(rel)) continue;
+          const id = rel.split("/").pop()!.split(".")[0]!;
+          assert(flickr.account.photos.has(id), rel);
+        }
+      }
+      flickr.faults.clear();
+      const rerun = await backup(flickr, dir);
+      assertEquals(rerun.code, 0, rerun.stderr);
+      assertEquals(await leftovers(dir), []);
+    });
+  },
+});

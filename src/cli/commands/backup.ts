@@ -42,6 +42,8 @@ export interface BackupCommandOptions extends CommonOptions {
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly?: true | undefined;
   embed: boolean;
+  full?: true | undefined;
+  prune?: true | undefined;
   /** I/O idle timeout of a download, in seconds. */
   timeout: number;
   /** First retry delay in ms (tests make it small). */
@@ -231,6 +233,8 @@ export async function runBackupCommand(
         albumLinks: options.albumLinks,
         originalsOnly: options.originalsOnly ?? false,
         embed: options.embed,
+        full: options.full ?? false,
+        prune: options.prune ?? false,
         signal: controller.signal,
       });
     } catch (error) {

@@ -1,0 +1,675 @@
+/**
+ * Test-only builders for the metadata tests and benchmark: a small JPEG
+ * encoder (baseline and progressive), camera EXIF (piexifjs and a hand-built
+ * little-endian TIFF with a Canon-style MakerNote), PNG and MP4 files. No
+ * binary fixtures are needed. Not part of the public surface.
+ *
+ * @module
+ */
+
+import piexif from "piexifjs";
+import { concatBytes, latin1Bytes, toBinaryString, utf8 } from "./_bytes.ts";
+import { buildSegment } from "./jpeg_segments.ts";
+import { buildChunk, PNG_SIGNATURE } from "./png.ts";
+
+/** A seeded pseudo-random generator (mulberry32). */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic pseudo-random bytes. */
+export function randomBytes(length: number, seed = 1): Uint8Array {
+  const next = random(seed);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = Math.floor(next() * 256);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// JPEG encoder. Huffman tables are not the Annex K ones but simple valid
+// canonical tables: DC categories 0..11 with 4-bit codes, and all 162 AC
+// symbols with 8-bit codes. The quantisation table is flat (8), so a block's
+// DC level is simply its mean minus 128.
+
+const DC_SYMBOLS = Array.from({ length: 12 }, (_, i) => i);
+const AC_SYMBOLS = [
+  0x00,
+  0xf0,
+  ...Array.from(
+    { length: 160 },
+    (_, i) => ((i % 16) << 4) | (Math.floor(i / 16) + 1),
+  ),
+];
+
+/** Canonical codes when every symbol has the same code length. */
+function huffmanCodes(symbols: number[]): Map<number, number> {
+  const codes = new Map<number, number>();
+  symbols.forEach((symbol, i) => codes.set(symbol, i));
+  return codes;
+}
+
+const DC_CODES = huffmanCodes(DC_SYMBOLS);
+const AC_CODES = huffmanCodes(AC_SYMBOLS);
+
+function dhtSegment(): Uint8Array {
+  const table = (cls: number, bitsLength: number, symbols: number[]) => {
+    const counts = new Uint8Array(16);
+    counts[bitsLength - 1] = symbols.length;
+    return concatBytes([
+      Uint8Array.of((cls << 4) | 0),
+      counts,
+      Uint8Array.from(symbols),
+    ]);
+  };
+  return buildSegment(
+    0xc4,
+    concatBytes([table(0, 4, DC_SYMBOLS), table(1, 8, AC_SYMBOLS)]),
+  );
+}
+
+class BitWriter {
+  #bytes: number[] = [];
+  #acc = 0;
+  #count = 0;
+
+  write(value: number, bits: number) {
+    for (let i = bits - 1; i >= 0; i--) {
+      this.#acc = (this.#acc << 1) | ((value >>> i) & 1);
+      this.#count++;
+      if (this.#count === 8) this.#flushByte();
+    }
+  }
+
+  #flushByte() {
+    this.#bytes.push(this.#acc);
+    if (this.#acc === 0xff) this.#bytes.push(0);
+    this.#acc = 0;
+    this.#count = 0;
+  }
+
+  /** Pads with 1 bits to a byte boundary and returns the bytes. */
+  finish(): Uint8Array {
+    while (this.#count !== 0) this.write(1, 1);
+    return Uint8Array.from(this.#bytes);
+  }
+}
+
+function category(value: number): number {
+  let abs = Math.abs(value);
+  let size = 0;
+  while (abs > 0) {
+    size++;
+    abs >>= 1;
+  }
+  return size;
+}
+
+function writeValue(bits: BitWriter, value: number, size: number) {
+  if (size === 0) return;
+  bits.write(value >= 0 ? value : value + (1 << size) - 1, size);
+}
+
+function writeDc(bits: BitWriter, diff: number) {
+  const size = category(diff);
+  bits.write(DC_CODES.get(size)!, 4);
+  writeValue(bits, diff, size);
+}
+
+function writeAc(bits: BitWriter, coefficients: Int16Array) {
+  let run = 0;
+  for (let k = 1; k < 64; k++) {
+    const value = coefficients[k]!;
+    if (value === 0) {
+      run++;
+      continue;
+    }
+    while (run > 15) {
+      bits.write(AC_CODES.get(0xf0)!, 8);
+      run -= 16;
+    }
+    const size = category(value);
+    bits.write(AC_CODES.get((run << 4) | size)!, 8);
+    writeValue(bits, value, size);
+    run = 0;
+  }
+  if (run > 0) bits.write(AC_CODES.get(0x00)!, 8);
+}
+
+/** Options for {@link encodeJpeg}. */
+export interface TestJpegOptions {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** 1 grey or 3 colour components. */
+  components?: 1 | 3;
+  /** Progressive (SOF2) instead of baseline (SOF0). */
+  progressive?: boolean;
+  /** Largest AC coefficient category (0 = flat blocks, up to 10). */
+  noise?: number;
+  /** Seed for the picture content. */
+  seed?: number;
+  /** APPn segments (complete, with marker) to put right after SOI. */
+  segments?: Uint8Array[];
+}
+
+function blockCoefficients(
+  options: TestJpegOptions,
+  next: () => number,
+  bx: number,
+  by: number,
+  component: number,
+  blocksWide: number,
+  blocksHigh: number,
+): Int16Array {
+  const coefficients = new Int16Array(64);
+  // A smooth gradient per component, so the picture is recognisable.
+  const level = component === 0
+    ? Math.round(((bx / blocksWide + by / blocksHigh) / 2) * 200) - 100
+    : Math.round((component === 1 ? bx / blocksWide : by / blocksHigh) * 100) -
+      50;
+  coefficients[0] = level;
+  const noise = options.noise ?? 0;
+  if (noise > 0) {
+    for (let k = 1; k < 64; k++) {
+      if (next() < 0.5) continue;
+      const size = 1 + Math.floor(next() * noise);
+      const magnitude = (1 << (size - 1)) +
+        Math.floor(next() * (1 << (size - 1)));
+      coefficients[k] = next() < 0.5 ? -magnitude : magnitude;
+    }
+  }
+  return coefficients;
+}
+
+function frameSegments(
+  options: TestJpegOptions,
+  marker: number,
+): Uint8Array[] {
+  const components = options.components ?? 3;
+  const dqt = buildSegment(
+    0xdb,
+    concatBytes([Uint8Array.of(0), new Uint8Array(64).fill(8)]),
+  );
+  const sof = buildSegment(
+    marker,
+    concatBytes([
+      Uint8Array.of(
+        8,
+        options.height >>> 8,
+        options.height & 0xff,
+        options.width >>> 8,
+        options.width & 0xff,
+        components,
+      ),
+      ...Array.from(
+        { length: components },
+        (_, i) => Uint8Array.of(i + 1, 0x11, 0),
+      ),
+    ]),
+  );
+  return [dqt, sof, dhtSegment()];
+}
+
+function sos(componentIds: number[], ss: number, se: number): Uint8Array {
+  return buildSegment(
+    0xda,
+    concatBytes([
+      Uint8Array.of(componentIds.length),
+      ...componentIds.map((id) => Uint8Array.of(id, 0x00)),
+      Uint8Array.of(ss, se, 0),
+    ]),
+  );
+}
+
+/** Encodes a small but valid JPEG (no APP segments unless given). */
+export function encodeJpeg(options: TestJpegOptions): Uint8Array {
+  const components = options.components ?? 3;
+  const next = random(options.seed ?? 7);
+  const blocksWide = Math.ceil(options.width / 8);
+  const blocksHigh = Math.ceil(options.height / 8);
+  const blocks: Int16Array[][] = [];
+  for (let by = 0; by < blocksHigh; by++) {
+    for (let bx = 0; bx < blocksWide; bx++) {
+      const mcu: Int16Array[] = [];
+      for (let c = 0; c < components; c++) {
+        mcu.push(
+          blockCoefficients(options, next, bx, by, c, blocksWide, blocksHigh),
+        );
+      }
+      blocks.push(mcu);
+    }
+  }
+  const ids = Array.from({ length: components }, (_, i) => i + 1);
+  const parts: Uint8Array[] = [
+    Uint8Array.of(0xff, 0xd8),
+    ...(options.segments ?? []),
+  ];
+  if (!options.progressive) {
+    parts.push(...frameSegments(options, 0xc0), sos(ids, 0, 63));
+    const bits = new BitWriter();
+    const predictors = new Array(components).fill(0);
+    for (const mcu of blocks) {
+      mcu.forEach((block, c) => {
+        writeDc(bits, block[0]! - predictors[c]);
+        predictors[c] = block[0]!;
+        writeAc(bits, block);
+      });
+    }
+    parts.push(bits.finish());
+  } else {
+    parts.push(...frameSegments(options, 0xc2), sos(ids, 0, 0));
+    const dc = new BitWriter();
+    const predictors = new Array(components).fill(0);
+    for (const mcu of blocks) {
+      mcu.forEach((block, c) => {
+        writeDc(dc, block[0]! - predictors[c]);
+        predictors[c] = block[0]!;
+      });
+    }
+    parts.push(dc.finish());
+    for (let c = 0; c < components; c++) {
+      parts.push(sos([c + 1], 1, 63));
+      const ac = new BitWriter();
+      for (const mcu of blocks) writeAc(ac, mcu[c]!);
+      parts.push(ac.finish());
+    }
+  }
+  parts.push(Uint8Array.of(0xff, 0xd9));
+  return concatBytes(parts);
+}
+
+/**
+ * Writes a large baseline JPEG to `file` without holding it in memory: one
+ * noisy MCU row is encoded once and repeated, with a restart marker after
+ * each row. Returns the number of bytes written.
+ */
+export async function writeLargeJpeg(
+  file: Deno.FsFile,
+  options: { width: number; targetBytes: number; segments?: Uint8Array[] },
+): Promise<number> {
+  const width = options.width;
+  const row = encodeJpegRow(width, 7);
+  const rows = Math.max(1, Math.ceil(options.targetBytes / (row.length + 2)));
+  const height = rows * 8;
+  const head = concatBytes([
+    Uint8Array.of(0xff, 0xd8),
+    ...(options.segments ?? []),
+    ...frameSegments({ width, height }, 0xc0),
+    buildSegment(0xdd, Uint8Array.of((width / 8) >>> 8, (width / 8) & 0xff)),
+    sos([1, 2, 3], 0, 63),
+  ]);
+  let written = 0;
+  const write = async (bytes: Uint8Array) => {
+    let at = 0;
+    while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    written += bytes.length;
+  };
+  await write(head);
+  // Batch rows into ~1 MiB writes.
+  const perBatch = Math.max(1, Math.floor((1 << 20) / (row.length + 2)));
+  for (let r = 0; r < rows; r += perBatch) {
+    const parts: Uint8Array[] = [];
+    for (let i = r; i < Math.min(rows, r + perBatch); i++) {
+      parts.push(row);
+      if (i < rows - 1) parts.push(Uint8Array.of(0xff, 0xd0 + (i % 8)));
+    }
+    await write(concatBytes(parts));
+  }
+  await write(Uint8Array.of(0xff, 0xd9));
+  return written;
+}
+
+function encodeJpegRow(width: number, seed: number): Uint8Array {
+  const next = random(seed);
+  const blocksWide = width / 8;
+  const bits = new BitWriter();
+  const predictors = [0, 0, 0];
+  const options = { width, height: 8, noise: 7 };
+  for (let bx = 0; bx < blocksWide; bx++) {
+    for (let c = 0; c < 3; c++) {
+      const block = blockCoefficients(options, next, bx, 0, c, blocksWide, 1);
+      writeDc(bits, block[0]! - predictors[c]!);
+      predictors[c] = block[0]!;
+      writeAc(bits, block);
+    }
+  }
+  return bits.finish();
+}
+
+// ---------------------------------------------------------------------------
+// Metadata segments.
+
+/** An Exif APP1 segment around a TIFF block. */
+export function exifSegment(tiff: Uint8Array): Uint8Array {
+  return buildSegment(0xe1, concatBytes([latin1Bytes("Exif\0\0"), tiff]));
+}
+
+/** A standard XMP APP1 segment around a packet. */
+export function xmpSegment(packet: string): Uint8Array {
+  return buildSegment(
+    0xe1,
+    concatBytes([latin1Bytes("http://ns.adobe.com/xap/1.0/\0"), utf8(packet)]),
+  );
+}
+
+/** Options for {@link cameraExif}. */
+export interface CameraExifOptions {
+  make?: string;
+  model?: string;
+  dateTimeOriginal?: string;
+  /** A JPEG for IFD1. */
+  thumbnail?: Uint8Array;
+  /** MakerNote bytes. */
+  makerNote?: Uint8Array;
+  width?: number;
+  height?: number;
+}
+
+/** Camera-like EXIF built with piexifjs (big-endian, as piexifjs writes). */
+export function cameraExif(options: CameraExifOptions = {}): Uint8Array {
+  const dto = options.dateTimeOriginal ?? "2016:05:04 13:14:15";
+  const dict: Record<string, unknown> = {
+    "0th": {
+      271: options.make ?? "TestCam",
+      272: options.model ?? "TC-1000",
+      274: 1,
+      282: [72, 1],
+      283: [72, 1],
+      296: 2,
+      305: "TestCam Firmware 1.2",
+      306: dto,
+      531: 1,
+    },
+    "Exif": {
+      33434: [1, 250],
+      33437: [28, 10],
+      34850: 2,
+      34855: 200,
+      36864: "0230",
+      36867: dto,
+      36868: dto,
+      37121: "\x01\x02\x03\x00",
+      37386: [50, 1],
+      40960: "0100",
+      40961: 1,
+      40962: options.width ?? 64,
+      40963: options.height ?? 48,
+      ...(options.makerNote
+        ? { 37500: toBinaryString(options.makerNote) }
+        : {}),
+    },
+    "GPS": {},
+    "1st": options.thumbnail
+      ? { 259: 6, 282: [72, 1], 283: [72, 1], 296: 2 }
+      : {},
+    "thumbnail": options.thumbnail ? toBinaryString(options.thumbnail) : null,
+  };
+  return latin1Bytes(piexif.dump(dict) as string).subarray(6);
+}
+
+interface RawEntry {
+  tag: number;
+  type: number;
+  count: number;
+  /** Value bytes (little-endian), or a function of the block's offsets. */
+  value: Uint8Array | ((offsets: Map<string, number>) => Uint8Array);
+}
+
+/**
+ * A little-endian camera TIFF with a Canon-style MakerNote whose entries
+ * point at their values with offsets counted from the TIFF header. Moving the
+ * MakerNote (as a general EXIF re-serialiser does) breaks those offsets.
+ */
+export function canonStyleExif(): Uint8Array {
+  const le16 = (v: number) => Uint8Array.of(v & 0xff, v >>> 8);
+  const le32 = (v: number) =>
+    Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+  const ascii = (s: string) => concatBytes([latin1Bytes(s), new Uint8Array(1)]);
+  const rational = (n: number, d: number) => concatBytes([le32(n), le32(d)]);
+  // Layout: header(8) | IFD0 | IFD0 values | ExifIFD | Exif values |
+  //         MakerNote IFD | MakerNote values.
+  const ifd0: RawEntry[] = [
+    { tag: 0x010f, type: 2, count: 6, value: ascii("Canon") },
+    { tag: 0x0110, type: 2, count: 15, value: ascii("Canon EOS TEST") },
+    { tag: 0x011a, type: 5, count: 1, value: rational(72, 1) },
+    { tag: 0x011b, type: 5, count: 1, value: rational(72, 1) },
+    { tag: 0x0128, type: 3, count: 1, value: le16(2) },
+    { tag: 0x0213, type: 3, count: 1, value: le16(2) },
+    { tag: 0x8769, type: 4, count: 1, value: (o) => le32(o.get("exif")!) },
+  ];
+  const makerValues: RawEntry[] = [
+    { tag: 0x0006, type: 2, count: 21, value: ascii("Canon EOS TEST IMAGE") },
+    { tag: 0x0007, type: 2, count: 15, value: ascii("Firmware 1.0.0") },
+    { tag: 0x0009, type: 2, count: 11, value: ascii("Test Owner") },
+  ];
+  const exifIfd: RawEntry[] = [
+    { tag: 0x829a, type: 5, count: 1, value: rational(1, 125) },
+    { tag: 0x829d, type: 5, count: 1, value: rational(56, 10) },
+    { tag: 0x8827, type: 3, count: 1, value: le16(400) },
+    { tag: 0x9000, type: 7, count: 4, value: latin1Bytes("0231") },
+    { tag: 0x9003, type: 2, count: 20, value: ascii("2015:08:09 10:11:12") },
+    { tag: 0x9004, type: 2, count: 20, value: ascii("2015:08:09 10:11:12") },
+    { tag: 0x9101, type: 7, count: 4, value: Uint8Array.of(1, 2, 3, 0) },
+    { tag: 0x927c, type: 7, count: 0, value: new Uint8Array(0) }, // patched
+    { tag: 0xa000, type: 7, count: 4, value: latin1Bytes("0100") },
+    { tag: 0xa001, type: 3, count: 1, value: le16(1) },
+    { tag: 0xa002, type: 3, count: 1, value: le16(64) },
+    { tag: 0xa003, type: 3, count: 1, value: le16(48) },
+  ];
+  const tableSize = (n: number) => 2 + n * 12 + 4;
+  const valueSize = (entries: RawEntry[]) =>
+    entries.reduce((sum, e) => {
+      const size = typeof e.value === "function" ? 4 : e.value.length;
+      return sum + (size > 4 ? size + (size & 1) : 0);
+    }, 0);
+  const offsets = new Map<string, number>();
+  offsets.set("ifd0", 8);
+  offsets.set("exif", 8 + tableSize(ifd0.length) + valueSize(ifd0));
+  // MakerNote: its own IFD followed by its values, offsets from TIFF start.
+  const makerAt = offsets.get("exif")! + tableSize(exifIfd.length) +
+    valueSize(exifIfd.filter((e) => e.tag !== 0x927c));
+  const makerSize = tableSize(makerValues.length) + valueSize(makerValues);
+  const maker = encodeIfd(makerValues, makerAt, offsets, le16, le32);
+  exifIfd[7] = {
+    tag: 0x927c,
+    type: 7,
+    count: makerSize,
+    value: new Uint8Array(0),
+  };
+  const out: Uint8Array[] = [
+    latin1Bytes("II"),
+    le16(42),
+    le32(8),
+    encodeIfd(ifd0, 8, offsets, le16, le32),
+  ];
+  const exifBytes = encodeIfd(
+    exifIfd,
+    offsets.get("exif")!,
+    offsets,
+    le16,
+    le32,
+    new Map([[0x927c, makerAt]]),
+  );
+  out.push(exifBytes, maker);
+  return concatBytes(out);
+}
+
+function encodeIfd(
+  entries: RawEntry[],
+  at: number,
+  offsets: Map<string, number>,
+  le16: (v: number) => Uint8Array,
+  le32: (v: number) => Uint8Array,
+  external = new Map<number, number>(),
+): Uint8Array {
+  const table: Uint8Array[] = [le16(entries.length)];
+  const values: Uint8Array[] = [];
+  let valueAt = at + 2 + entries.length * 12 + 4;
+  for (const entry of entries) {
+    const value = typeof entry.value === "function"
+      ? entry.value(offsets)
+      : entry.value;
+    table.push(le16(entry.tag), le16(entry.type), le32(entry.count));
+    const ext = external.get(entry.tag);
+    if (ext !== undefined) {
+      table.push(le32(ext));
+    } else if (value.length <= 4) {
+      const field = new Uint8Array(4);
+      field.set(value);
+      table.push(field);
+    } else {
+      table.push(le32(valueAt));
+      const padded = value.length & 1
+        ? concatBytes([value, new Uint8Array(1)])
+        : value;
+      values.push(padded);
+      valueAt += padded.length;
+    }
+  }
+  table.push(le32(0));
+  return concatBytes([...table, ...values]);
+}
+
+/**
+ * An APP2 MPF segment describing this image (`firstSize` bytes) plus a
+ * second JPEG of `secondSize` bytes at `secondOffsetFromMpHeader`, counted
+ * from the MP header (8 bytes into this segment: marker, length, "MPF\0").
+ */
+export function mpfSegment(
+  firstSize: number,
+  secondSize: number,
+  secondOffsetFromMpHeader: number,
+): Uint8Array {
+  const le16 = (v: number) => Uint8Array.of(v & 0xff, v >>> 8);
+  const le32 = (v: number) =>
+    Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+  // MP header (offsets count from here): II*\0, IFD at 8.
+  const count = 3;
+  const ifdSize = 2 + count * 12 + 4;
+  const entriesAt = 8 + ifdSize;
+  const entry = (attr: number, size: number, offset: number) =>
+    concatBytes([le32(attr), le32(size), le32(offset), le16(0), le16(0)]);
+  const mp = concatBytes([
+    latin1Bytes("II*\0"),
+    le32(8),
+    le16(count),
+    le16(0xb000),
+    le16(7),
+    le32(4),
+    latin1Bytes("0100"),
+    le16(0xb001),
+    le16(4),
+    le32(1),
+    le32(2),
+    le16(0xb002),
+    le16(7),
+    le32(32),
+    le32(entriesAt),
+    le32(0),
+    entry(0x030000, firstSize, 0),
+    entry(0x010002, secondSize, secondOffsetFromMpHeader),
+  ]);
+  return buildSegment(0xe2, concatBytes([latin1Bytes("MPF\0"), mp]));
+}
+
+// ---------------------------------------------------------------------------
+// PNG and MP4.
+
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of bytes) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** Wraps bytes in a zlib stream of stored (uncompressed) deflate blocks. */
+function zlibStored(data: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.of(0x78, 0x01)];
+  for (let at = 0; at < data.length || at === 0; at += 65535) {
+    const block = data.subarray(at, at + 65535);
+    const final = at + 65535 >= data.length ? 1 : 0;
+    parts.push(
+      Uint8Array.of(
+        final,
+        block.length & 0xff,
+        block.length >>> 8,
+        ~block.length & 0xff,
+        (~block.length >>> 8) & 0xff,
+      ),
+      block,
+    );
+    if (data.length === 0) break;
+  }
+  const sum = adler32(data);
+  parts.push(
+    Uint8Array.of(
+      sum >>> 24,
+      (sum >>> 16) & 0xff,
+      (sum >>> 8) & 0xff,
+      sum & 0xff,
+    ),
+  );
+  return concatBytes(parts);
+}
+
+/** A valid RGB PNG with a gradient, optionally with extra chunks. */
+export function encodePng(
+  width: number,
+  height: number,
+  extraChunks: Uint8Array[] = [],
+): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const view = new DataView(ihdr.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = new Uint8Array(height * (1 + width * 3));
+  for (let y = 0; y < height; y++) {
+    const row = y * (1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      raw[row + 1 + x * 3] = (x * 255) / Math.max(1, width - 1);
+      raw[row + 2 + x * 3] = (y * 255) / Math.max(1, height - 1);
+      raw[row + 3 + x * 3] = 128;
+    }
+  }
+  return concatBytes([
+    PNG_SIGNATURE,
+    buildChunk("IHDR", ihdr),
+    ...extraChunks,
+    buildChunk("IDAT", zlibStored(raw)),
+    buildChunk("IEND", new Uint8Array(0)),
+  ]);
+}
+
+/** A minimal MP4-shaped file (ftyp + mdat of random bytes). */
+export function fakeMp4(size = 4096): Uint8Array {
+  const ftyp = concatBytes([
+    Uint8Array.of(0, 0, 0, 24),
+    latin1Bytes("ftypisom"),
+    Uint8Array.of(0, 0, 2, 0),
+    latin1Bytes("isomiso2"),
+  ]);
+  const body = randomBytes(size, 99);
+  const mdat = concatBytes([
+    Uint8Array.of(
+      (body.length + 8) >>> 24,
+      ((body.length + 8) >>> 16) & 0xff,
+      ((body.length + 8) >>> 8) & 0xff,
+      (body.length + 8) & 0xff,
+    ),
+    latin1Bytes("mdat"),
+    body,
+  ]);
+  return concatBytes([ftyp, mdat]);
+}

@@ -1,0 +1,527 @@
+/**
+ * Rebuilds a JPEG header (the bytes before the first SOS) with our EXIF, XMP
+ * and IPTC, and checks a rebuilt header. Pure: the file-level work (reading,
+ * streaming the tail, temp file, rename) is in `embed.ts`.
+ *
+ * Each of the three blocks is updated independently: when one cannot be
+ * updated safely (malformed, duplicated, too large) it is kept exactly as it
+ * was and a warning says why; the others are still written.
+ *
+ * @module
+ */
+
+import {
+  bytesEqual,
+  concatBytes,
+  decodeUtf8Strict,
+  latin1,
+  utf8,
+} from "./_bytes.ts";
+import {
+  crossCheckWithPiexif,
+  type ExifEdit,
+  mergeExif,
+  readExif,
+} from "./exif.ts";
+import {
+  limitText,
+  type PhotoMetadata,
+  type PreparedFields,
+  prepareFields,
+} from "./fields.ts";
+import {
+  buildIim,
+  findIim,
+  iptcValuesFrom,
+  mergePhotoshopIptc,
+  parseIim,
+  parsePhotoshopResources,
+} from "./iptc.ts";
+import {
+  buildSegment,
+  classifySegment,
+  EXIF_SIGNATURE,
+  jfifDensity,
+  type JpegHeader,
+  MAX_SEGMENT_PAYLOAD,
+  parseJpegHeader,
+  PHOTOSHOP_SIGNATURE,
+  type SegmentKind,
+  segmentPayload,
+  shiftMpfOffsets,
+  XMP_SIGNATURE,
+} from "./jpeg_segments.ts";
+import { findOurDescription, fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
+
+/** Byte budgets for our text in EXIF (it is also in XMP and IPTC). */
+export const EXIF_TEXT_LIMITS = {
+  title: 1000,
+  description: 4000,
+  keywords: 4000,
+  artist: 1000,
+  copyright: 1000,
+} as const;
+
+/** What happened to one metadata block. */
+export type BlockOutcome = "written" | "unchanged" | "kept" | "none";
+
+/** Result of {@link rebuildJpegHeader}. */
+export interface JpegRebuild {
+  /** The new header (the old one when nothing changed). */
+  header: Uint8Array;
+  /** True when `header` differs from the input. */
+  changed: boolean;
+  /** The cleaned fields and resolved date. */
+  fields: PreparedFields;
+  /** EXIF, XMP and IPTC outcomes: "kept" means left alone for safety. */
+  blocks: { exif: BlockOutcome; xmp: BlockOutcome; iptc: BlockOutcome };
+  /** Values a re-read of the header must find. */
+  expect: HeaderExpectations;
+  /** Problems, each a sentence. */
+  warnings: string[];
+}
+
+/** What {@link verifyJpegHeader} checks in a rebuilt header. */
+export interface HeaderExpectations {
+  /** EXIF values written. */
+  exif?: ExifEdit;
+  /** Our XMP description, exactly. */
+  xmpDescription?: string;
+  /** True when IPTC was written. */
+  iptc: boolean;
+}
+
+const enc = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
+function exifEditFrom(
+  fields: PreparedFields,
+  warnings: string[],
+): ExifEdit {
+  const edit: ExifEdit = {};
+  const limit = (text: string, max: number, where: string) =>
+    limitText(text, max, where, warnings);
+  if (fields.title !== undefined) {
+    edit.xpTitle = limit(fields.title, EXIF_TEXT_LIMITS.title, "EXIF XPTitle");
+  }
+  if (fields.description !== undefined) {
+    const text = limit(
+      fields.description,
+      EXIF_TEXT_LIMITS.description,
+      "the EXIF description",
+    );
+    edit.imageDescription = text;
+    edit.xpComment = text;
+  }
+  if (fields.tags.length > 0) {
+    edit.xpKeywords = limit(
+      fields.tags.join(";"),
+      EXIF_TEXT_LIMITS.keywords,
+      "EXIF XPKeywords",
+    );
+  }
+  if (fields.creator !== undefined) {
+    edit.artist = limit(fields.creator, EXIF_TEXT_LIMITS.artist, "EXIF Artist");
+  }
+  if (fields.rights !== undefined) {
+    edit.copyright = limit(
+      fields.rights,
+      EXIF_TEXT_LIMITS.copyright,
+      "EXIF Copyright",
+    );
+  }
+  if (fields.date.exifDate !== undefined) {
+    edit.dateTimeOriginal = fields.date.exifDate;
+    edit.createDateIfAbsent = fields.date.exifDate;
+  }
+  if (fields.gps) edit.gps = fields.gps;
+  return edit;
+}
+
+function isEmptyEdit(edit: ExifEdit): boolean {
+  return Object.keys(edit).length === 0;
+}
+
+interface Piece {
+  /** Index of the original segment this replaces, or -1 for an insert. */
+  from: number;
+  bytes: Uint8Array;
+  kind: SegmentKind;
+}
+
+/**
+ * Rebuilds `bytes[0, header.tailOffset)` with `meta` merged in.
+ */
+export function rebuildJpegHeader(
+  bytes: Uint8Array,
+  header: JpegHeader,
+  meta: PhotoMetadata,
+): JpegRebuild {
+  const warnings: string[] = [];
+  const segments = header.segments;
+  const kinds = segments.map((s) => classifySegment(bytes, s));
+  const indexes = (kind: SegmentKind) =>
+    kinds.flatMap((k, i) => (k === kind ? [i] : []));
+  const exifAt = indexes("exif");
+  const xmpAt = indexes("xmp");
+  const psAt = indexes("photoshop");
+  const blocks: JpegRebuild["blocks"] = {
+    exif: "none",
+    xmp: "none",
+    iptc: "none",
+  };
+
+  // The camera's EXIF, when there is exactly one readable copy.
+  let tiff: Uint8Array | undefined;
+  let exifUsable = true;
+  if (exifAt.length > 1) {
+    exifUsable = false;
+    warnings.push(
+      `Left EXIF untouched: the file has ${exifAt.length} Exif segments`,
+    );
+  } else if (exifAt.length === 1) {
+    const payload = segmentPayload(bytes, segments[exifAt[0]!]!);
+    if (latin1(payload, 0, 6) !== EXIF_SIGNATURE) {
+      exifUsable = false;
+      warnings.push('Left EXIF untouched: its identifier is not "Exif\\0\\0"');
+    } else {
+      tiff = payload.subarray(6);
+    }
+  }
+  let cameraDate: string | undefined;
+  if (tiff) {
+    try {
+      const summary = readExif(tiff);
+      // A date we wrote on an earlier run is Flickr's, not the camera's;
+      // counting it as the camera's would flip the policy on every rerun.
+      if (!summary.dateTimeOriginalIsOurs) {
+        cameraDate = summary.dateTimeOriginal;
+      }
+    } catch (error) {
+      exifUsable = false;
+      warnings.push(`Left EXIF untouched: ${(error as Error).message}`);
+    }
+  }
+  const prepared = prepareFields(meta, cameraDate);
+  warnings.push(...prepared.warnings);
+  const fields = prepared.fields;
+  const expect: HeaderExpectations = { iptc: false };
+
+  // EXIF.
+  let newExif: Uint8Array | undefined;
+  const edit = exifEditFrom(fields, warnings);
+  if (exifUsable && !isEmptyEdit(edit)) {
+    const density = kinds[1] === "jfif"
+      ? jfifDensity(bytes, segments[1]!)
+      : undefined;
+    const merged = mergeExif(tiff, edit, {
+      width: header.width,
+      height: header.height,
+      components: header.components,
+      hasIccProfile: kinds.includes("icc"),
+      ...(density ? { density } : {}),
+    });
+    warnings.push(...merged.warnings);
+    if (merged.kind === "failed") {
+      blocks.exif = "kept";
+      warnings.push(`Left EXIF untouched: ${merged.reason}`);
+    } else if (merged.kind === "unchanged") {
+      blocks.exif = "unchanged";
+    } else {
+      const problem = crossCheckWithPiexif(tiff, merged.tiff, merged.applied);
+      if (problem) {
+        blocks.exif = "kept";
+        warnings.push(`Left EXIF untouched: ${problem}`);
+      } else {
+        newExif = merged.tiff;
+        blocks.exif = "written";
+        expect.exif = merged.applied;
+      }
+    }
+  } else if (!exifUsable) {
+    blocks.exif = "kept";
+  }
+
+  // XMP.
+  let newXmp: Uint8Array | undefined;
+  const xmpFields = xmpFieldsFrom(fields);
+  if (xmpAt.length > 1) {
+    blocks.xmp = "kept";
+    warnings.push(
+      `Left XMP untouched: the file has ${xmpAt.length} standard XMP segments`,
+    );
+  } else {
+    let existing: string | undefined;
+    let readable = true;
+    if (xmpAt.length === 1) {
+      const payload = segmentPayload(bytes, segments[xmpAt[0]!]!);
+      existing = decodeUtf8Strict(payload.subarray(XMP_SIGNATURE.length));
+      if (existing === undefined) {
+        readable = false;
+        blocks.xmp = "kept";
+        warnings.push("Left XMP untouched: the packet is not UTF-8");
+      }
+    }
+    const hasValues = xmpFields.tags.length > 0 ||
+      Object.keys(xmpFields).length > 1;
+    if (readable && (hasValues || existing !== undefined)) {
+      const fit = fitXmpPacket(existing, xmpFields);
+      if (fit.kind === "failed") {
+        blocks.xmp = "kept";
+        warnings.push(`Left XMP untouched: ${fit.reason}`);
+      } else {
+        warnings.push(...fit.warnings);
+        const packet = utf8(fit.packet);
+        const old = xmpAt.length === 1
+          ? segmentPayload(bytes, segments[xmpAt[0]!]!).subarray(
+            XMP_SIGNATURE.length,
+          )
+          : undefined;
+        if (old && bytesEqual(old, packet)) {
+          blocks.xmp = "unchanged";
+        } else {
+          newXmp = concatBytes([enc(XMP_SIGNATURE), packet]);
+          blocks.xmp = "written";
+        }
+        const ours = findOurDescription(fit.packet);
+        if (ours !== undefined) expect.xmpDescription = ours;
+      }
+    }
+  }
+
+  // IPTC.
+  let newPhotoshop: Uint8Array | undefined;
+  const iptcWarnings: string[] = [];
+  const iptcValues = iptcValuesFrom(fields, iptcWarnings);
+  const hasIptcValues = iptcValues.keywords.length > 0 ||
+    Object.keys(iptcValues).length > 1;
+  if (psAt.length > 1) {
+    blocks.iptc = "kept";
+    warnings.push(
+      `Left IPTC untouched: the file has ${psAt.length} Photoshop segments`,
+    );
+  } else if (hasIptcValues) {
+    warnings.push(...iptcWarnings);
+    try {
+      const resources = psAt.length === 1
+        ? segmentPayload(bytes, segments[psAt[0]!]!).subarray(
+          PHOTOSHOP_SIGNATURE.length,
+        )
+        : undefined;
+      const iim = buildIim(
+        iptcValues,
+        resources ? findIim(resources) : undefined,
+      );
+      const payload = concatBytes([
+        enc(PHOTOSHOP_SIGNATURE),
+        mergePhotoshopIptc(resources, iim),
+      ]);
+      const old = psAt.length === 1
+        ? segmentPayload(bytes, segments[psAt[0]!]!)
+        : undefined;
+      if (payload.length > MAX_SEGMENT_PAYLOAD) {
+        blocks.iptc = "kept";
+        warnings.push(
+          "Left IPTC untouched: the Photoshop segment would exceed 64 KB",
+        );
+      } else if (old && bytesEqual(old, payload)) {
+        blocks.iptc = "unchanged";
+        expect.iptc = true;
+      } else {
+        newPhotoshop = payload;
+        blocks.iptc = "written";
+        expect.iptc = true;
+      }
+    } catch (error) {
+      blocks.iptc = "kept";
+      warnings.push(`Left IPTC untouched: ${(error as Error).message}`);
+    }
+  }
+
+  // Assemble: replace in place, insert what is new.
+  const pieces: Piece[] = segments.map((s, i) => ({
+    from: i,
+    bytes: bytes.subarray(s.start, s.end),
+    kind: kinds[i]!,
+  }));
+  const replace = (index: number, marker: number, payload: Uint8Array) => {
+    pieces[index] = {
+      from: index,
+      bytes: buildSegment(marker, payload),
+      kind: kinds[index]!,
+    };
+  };
+  const inserts: Array<{ before: number; piece: Piece }> = [];
+  let leadingApp0 = 1;
+  while (
+    leadingApp0 < segments.length && segments[leadingApp0]!.marker === 0xe0
+  ) {
+    leadingApp0++;
+  }
+  if (newExif) {
+    const payload = concatBytes([enc(EXIF_SIGNATURE), newExif]);
+    if (exifAt.length === 1) replace(exifAt[0]!, 0xe1, payload);
+    else {
+      inserts.push({
+        before: leadingApp0,
+        piece: { from: -1, bytes: buildSegment(0xe1, payload), kind: "exif" },
+      });
+    }
+  }
+  if (newXmp) {
+    if (xmpAt.length === 1) replace(xmpAt[0]!, 0xe1, newXmp);
+    else {
+      const before = exifAt.length === 1 ? exifAt[0]! + 1 : leadingApp0;
+      inserts.push({
+        before,
+        piece: { from: -1, bytes: buildSegment(0xe1, newXmp), kind: "xmp" },
+      });
+    }
+  }
+  if (newPhotoshop) {
+    if (psAt.length === 1) replace(psAt[0]!, 0xed, newPhotoshop);
+    else {
+      let before = 1;
+      while (
+        before < segments.length && segments[before]!.marker >= 0xe0 &&
+        segments[before]!.marker <= 0xed
+      ) before++;
+      inserts.push({
+        before,
+        piece: {
+          from: -1,
+          bytes: buildSegment(0xed, newPhotoshop),
+          kind: "photoshop",
+        },
+      });
+    }
+  }
+  const ordered: Piece[] = [];
+  for (let i = 0; i <= pieces.length; i++) {
+    for (const insert of inserts) {
+      if (insert.before === i) ordered.push(insert.piece);
+    }
+    if (i < pieces.length) ordered.push(pieces[i]!);
+  }
+
+  // MPF offsets count from the MPF segment to images after EOI: keep them
+  // pointing at the same bytes when the distance to the tail changes.
+  const total = ordered.reduce((n, p) => n + p.bytes.length, 0);
+  let position = 0;
+  for (const piece of ordered) {
+    if (piece.kind === "mpf" && piece.from >= 0) {
+      const old = segments[piece.from]!;
+      const delta = (total - position) - (header.tailOffset - old.start);
+      if (delta !== 0) {
+        const payloadStart = piece.bytes.length - old.payloadLength;
+        const shifted = shiftMpfOffsets(
+          piece.bytes.subarray(payloadStart),
+          delta,
+        );
+        if (!shifted) {
+          return {
+            header: bytes.subarray(0, header.tailOffset),
+            changed: false,
+            fields,
+            blocks: { exif: "kept", xmp: "kept", iptc: "kept" },
+            expect: { iptc: false },
+            warnings: [
+              ...warnings,
+              "Left the file untouched: its MPF (multi-picture) offsets " +
+              "cannot be updated",
+            ],
+          };
+        }
+        piece.bytes = concatBytes([
+          piece.bytes.subarray(0, payloadStart),
+          shifted,
+        ]);
+      }
+    }
+    position += piece.bytes.length;
+  }
+  const rebuilt = concatBytes(ordered.map((p) => p.bytes));
+  const original = bytes.subarray(0, header.tailOffset);
+  const changed = !bytesEqual(rebuilt, original);
+  return {
+    header: changed ? rebuilt : original,
+    changed,
+    fields,
+    blocks,
+    expect,
+    warnings,
+  };
+}
+
+/**
+ * Checks a rebuilt header read back from disk: it parses, ends where the
+ * scan begins, and holds what we wrote. `bytes` is the header plus at least
+ * the 4 bytes of the SOS marker and length; `fileSize` is the new file's size.
+ * Returns undefined when all is well, else the problem.
+ */
+export function verifyJpegHeader(
+  bytes: Uint8Array,
+  headerLength: number,
+  fileSize: number,
+  expect: HeaderExpectations,
+): string | undefined {
+  const parsed = parseJpegHeader(bytes, fileSize);
+  if (parsed.kind !== "ok") {
+    return `the new header does not parse (${
+      parsed.kind === "invalid" ? parsed.reason : "incomplete"
+    })`;
+  }
+  if (parsed.header.tailOffset !== headerLength) {
+    return "the new header does not end where the image data starts";
+  }
+  const { segments } = parsed.header;
+  const kinds = segments.map((s) => classifySegment(bytes, s));
+  if (expect.exif) {
+    const at = kinds.indexOf("exif");
+    if (at < 0 || kinds.lastIndexOf("exif") !== at) {
+      return "the new header does not have exactly one Exif segment";
+    }
+    try {
+      const summary = readExif(
+        segmentPayload(bytes, segments[at]!).subarray(6),
+      );
+      const want = expect.exif.dateTimeOriginal;
+      if (want !== undefined && summary.dateTimeOriginal !== want) {
+        return "the new EXIF does not hold the date taken";
+      }
+    } catch (error) {
+      return `the new EXIF does not parse (${(error as Error).message})`;
+    }
+  }
+  if (expect.xmpDescription !== undefined) {
+    const at = kinds.indexOf("xmp");
+    const packet = at < 0 ? undefined : decodeUtf8Strict(
+      segmentPayload(bytes, segments[at]!).subarray(XMP_SIGNATURE.length),
+    );
+    if (
+      packet === undefined ||
+      findOurDescription(packet) !== expect.xmpDescription
+    ) {
+      return "the new XMP does not hold our description";
+    }
+  }
+  if (expect.iptc) {
+    const at = kinds.indexOf("photoshop");
+    if (at < 0) return "the new header has no Photoshop segment";
+    try {
+      const iim = findIim(
+        segmentPayload(bytes, segments[at]!).subarray(
+          PHOTOSHOP_SIGNATURE.length,
+        ),
+      );
+      if (!iim || parseIim(iim).length === 0) return "the new IPTC is empty";
+      parsePhotoshopResources(
+        segmentPayload(bytes, segments[at]!).subarray(
+          PHOTOSHOP_SIGNATURE.length,
+        ),
+      );
+    } catch (error) {
+      return `the new IPTC does not parse (${(error as Error).message})`;
+    }
+  }
+  return undefined;
+}
