@@ -12,22 +12,23 @@ import denoJson from "./deno.json" with { type: "json" };
 import { runCli } from "./src/cli/cli.ts";
 import { fetchClient } from "./src/http/http_client.ts";
 import { systemClock } from "./src/platform/clock.ts";
-import { systemTerminal } from "./src/platform/terminal.ts";
+import { askLine, askSecret, systemTerminal } from "./src/platform/terminal.ts";
+import { emptyLine, typeChar } from "./src/cli/prompts.ts";
+import { UsageError } from "./src/errors.ts";
 
 async function promptInput(
   message: string,
   options?: { default?: string },
 ): Promise<string> {
-  const { input } = await import("@inquirer/prompts");
-  return await input({
-    message,
-    ...(options?.default ? { default: options.default } : {}),
-  });
+  const answer = await askLine(message, options?.default);
+  if (answer === undefined) throw new UsageError("No answer was given");
+  return answer;
 }
 
 async function promptSecret(message: string): Promise<string> {
-  const { password } = await import("@inquirer/prompts");
-  return await password({ message, mask: "*" });
+  const answer = await askSecret(message, typeChar, emptyLine());
+  if (answer === undefined) throw new UsageError("No answer was given");
+  return answer;
 }
 
 const signals = ["SIGINT", "SIGTERM"] as const;

@@ -228,6 +228,23 @@ export function reportError(error: unknown, deps: CliDeps): number {
   return ExitCode.Bug;
 }
 
+/**
+ * Resolves the backup folder from flags/env; on a terminal asks for it (the
+ * default offered is `./flickr_backup`), otherwise uses the default.
+ */
+export async function chooseBackupDir(
+  deps: CliDeps,
+  dir: string | undefined,
+): Promise<string> {
+  if (!dir?.trim() && deps.terminal.stdinIsTty) {
+    const answer = await deps.prompter.input("Backup folder:", {
+      default: DEFAULT_DIR,
+    });
+    return backupDir(deps, answer);
+  }
+  return backupDir(deps, dir);
+}
+
 /** Resolves the backup folder from flags/env, or the default. */
 export function backupDir(deps: CliDeps, dir: string | undefined): string {
   const chosen = dir?.trim() || DEFAULT_DIR;

@@ -4,6 +4,13 @@
  * @module
  */
 
+/** What `askSecret` needs of the line being typed. */
+export interface TypedLine {
+  text: string;
+  done: boolean;
+  cancelled: boolean;
+}
+
 /** Output streams and TTY facts of the process. */
 export interface Terminal {
   /** Writes to stdout. */
@@ -19,6 +26,51 @@ export interface Terminal {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Asks for a line on the terminal, showing `defaultValue`; empty input
+ * takes the default. Undefined when stdin ends or the user cancels.
+ */
+export function askLine(
+  message: string,
+  defaultValue?: string,
+): Promise<string | undefined> {
+  const suffix = defaultValue ? ` (${defaultValue})` : "";
+  const answer = prompt(`${message}${suffix}`);
+  if (answer === null) return Promise.resolve(undefined);
+  return Promise.resolve(answer.trim() || defaultValue || "");
+}
+
+/**
+ * Asks for a secret with echo off (raw mode), one character at a time
+ * through `typeChar`. Undefined when the user cancels (Ctrl-C / Ctrl-D).
+ */
+export async function askSecret<S extends TypedLine>(
+  message: string,
+  typeChar: (state: S, char: string) => S,
+  start: S,
+): Promise<string | undefined> {
+  writeAll(Deno.stdout, `${message} `);
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(64);
+  let state = start;
+  Deno.stdin.setRaw(true);
+  try {
+    while (!state.done && !state.cancelled) {
+      const n = await Deno.stdin.read(buffer);
+      if (n === null) break;
+      for (
+        const char of decoder.decode(buffer.subarray(0, n), { stream: true })
+      ) {
+        state = typeChar(state, char);
+      }
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+    writeAll(Deno.stdout, "\n");
+  }
+  return state.done ? state.text : undefined;
+}
 
 /** The process's real terminal. */
 export function systemTerminal(): Terminal {

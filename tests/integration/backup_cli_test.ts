@@ -646,3 +646,38 @@ Deno.test({
     });
   },
 });
+
+Deno.test("the release permission set refuses a redirect to a host that is not Flickr's, naming it, without retrying", async () => {
+  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    const victim = [...flickr.account.photos.values()].find((p) =>
+      p.media === "photo" && p.originalAvailable
+    )!;
+    // Same server, but reached as "localhost": not in --allow-net.
+    const port = new URL(flickr.url).port;
+    flickr.faults.add({
+      path: new RegExp(`/${victim.id}_`),
+      kind: "redirect",
+      location: `http://localhost:${port}{path}`,
+      times: Infinity,
+    });
+    const result = await backup(flickr, dir);
+    assertEquals(result.code, 3, result.stderr);
+    assertStringIncludes(result.stdout + result.stderr, "localhost");
+    assertStringIncludes(
+      result.stdout + result.stderr,
+      "not a Flickr host this program may contact",
+    );
+    const hits = flickr.requests.filter((r) =>
+      r.path.includes(`/${victim.id}_`)
+    );
+    assertEquals(hits.length, 1, "a refused host is not retried");
+    assertEquals(
+      flickr.requests.filter((r) => r.headers["host"]?.startsWith("localhost"))
+        .length,
+      0,
+      "nothing reached the other host",
+    );
+  });
+});

@@ -33,7 +33,7 @@ import {
 import { acquireLock } from "../../platform/lock.ts";
 import { redact } from "../../redact.ts";
 import { renderSummary, TerminalReporter } from "../output.ts";
-import { backupDir, type CliDeps, type CommonOptions } from "../cli.ts";
+import { chooseBackupDir, type CliDeps, type CommonOptions } from "../cli.ts";
 import { KEY_HELP, resolveApiKeys, verifierReader } from "./login.ts";
 
 /** Flags of `backup`. */
@@ -100,7 +100,7 @@ export async function runBackupCommand(
   deps: CliDeps,
   options: BackupCommandOptions,
 ): Promise<number> {
-  const dir = backupDir(deps, options.dir);
+  const dir = await chooseBackupDir(deps, options.dir);
   const endpoints = flickrEndpoints(deps.env("FLICKR_ENDPOINT"));
   const quiet = options.quiet ?? false;
   await prepareFolder(dir);

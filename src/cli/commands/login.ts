@@ -9,7 +9,7 @@ import { flickrEndpoints } from "../../flickr/endpoints.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
 import { TerminalReporter } from "../output.ts";
-import { backupDir, type CliDeps, type CommonOptions } from "../cli.ts";
+import { chooseBackupDir, type CliDeps, type CommonOptions } from "../cli.ts";
 
 /** Where to get an API key, for messages. */
 export const KEY_HELP =
@@ -69,7 +69,7 @@ export async function runLoginCommand(
   deps: CliDeps,
   options: CommonOptions,
 ): Promise<number> {
-  const dir = backupDir(deps, options.dir);
+  const dir = await chooseBackupDir(deps, options.dir);
   const existing = await loadTokens(dir).catch(() => undefined);
   const keys = await resolveApiKeys(deps, options, existing?.tokens);
   const reporter = new TerminalReporter({
