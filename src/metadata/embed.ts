@@ -766,11 +766,15 @@ export async function writeXmpSidecar(
       };
     }
   }
-  const fit = fitXmpPacket(
-    existing,
-    xmpFieldsFrom(fields),
-    Number.POSITIVE_INFINITY,
-  );
+  const xmpFields = xmpFieldsFrom(fields);
+  if (
+    existing === undefined && xmpFields.tags.length === 0 &&
+    Object.keys(xmpFields).length === 1
+  ) {
+    // Nothing to say and no sidecar yet: do not create an empty one.
+    return { path: sidecarPath, status: "skipped", warnings };
+  }
+  const fit = fitXmpPacket(existing, xmpFields, Number.POSITIVE_INFINITY);
   if (fit.kind === "failed") {
     return {
       path: sidecarPath,

@@ -211,6 +211,16 @@ Deno.test("writeXmpSidecar() merges into a sidecar written by another tool", asy
     assert(merged.includes(">Embedded<") && !merged.includes(">old<"));
     assertEquals((await writeXmpSidecar(path, meta)).status, "unchanged");
 
+    const empty = join(dir, "empty.mp4.xmp");
+    const nothing = await writeXmpSidecar(empty, {
+      tags: [],
+      dateTakenGranularity: 0,
+      dateTakenUnknown: true,
+    });
+    assertEquals(nothing.status, "skipped");
+    assertEquals(nothing.warnings, []);
+    assertEquals(await Deno.stat(empty).catch(() => undefined), undefined);
+
     await Deno.writeTextFile(path, "<not xmp");
     const refused = await writeXmpSidecar(path, meta);
     assertEquals(refused.status, "skipped");

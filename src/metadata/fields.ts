@@ -69,7 +69,8 @@ export interface DateResolution {
   note?: string;
 }
 
-interface DateParts {
+/** A calendar date and time of day, no zone. */
+export interface DateParts {
   year: number;
   month: number;
   day: number;

@@ -799,6 +799,54 @@ Deno.test({
         }
       });
 
+      await t.step(
+        "metadata written earlier by ExifTool is merged, not lost",
+        async () => {
+          const path = join(work, "exiftool-authored.jpg");
+          await Deno.writeFile(
+            path,
+            encodeJpeg({
+              width: 32,
+              height: 32,
+              segments: [exifSegment(cameraExif())],
+            }),
+          );
+          await exiftool([
+            "-q",
+            "-overwrite_original",
+            "-XMP-dc:Title=Old title",
+            "-XMP-dc:Subject=old tag",
+            "-XMP-xmp:Rating=4",
+            "-XMP-lr:HierarchicalSubject=places|Paris",
+            "-IPTC:City=Paris",
+            "-IPTC:Keywords=old keyword",
+            "-EXIF:Software=Some Editor",
+            path,
+          ]);
+          const before = await validate([path]);
+          const result = await embedMetadata(path, unicode);
+          assertEquals(result.status, "written");
+          const json = (await readJson([path])).get(path)!;
+          assertEquals(json["XMP-dc:Title"], unicode.title);
+          assertEquals(asList(json["XMP-dc:Subject"]), unicode.tags);
+          assertEquals(json["XMP-xmp:Rating"], 4);
+          assertEquals(asList(json["XMP-lr:HierarchicalSubject"]), [
+            "places|Paris",
+          ]);
+          assertEquals(json["IPTC:City"], "Paris");
+          assertEquals(asList(json["IPTC:Keywords"]), unicode.tags);
+          assertEquals(json["IFD0:Software"], "Some Editor");
+          assertEquals(
+            (await validate([path])).get(path) ?? [],
+            before.get(path) ?? [],
+          );
+          assertEquals(
+            (await embedMetadata(path, unicode)).status,
+            "unchanged",
+          );
+        },
+      );
+
       await t.step("PNG: XMP in iTXt and in the sidecar", async () => {
         const png = join(work, "image.png");
         const bytes = encodePng(24, 16);
