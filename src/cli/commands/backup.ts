@@ -21,7 +21,10 @@ import { type BackupFiles, runBackup } from "../../app/backup_run.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
 import { albumFolderNames } from "../../app/folder_names.ts";
-import { createDownloader } from "../../download/file_download.ts";
+import {
+  createDownloader,
+  sweepTempFiles,
+} from "../../download/file_download.ts";
 import { runQueue } from "../../download/download_queue.ts";
 import { embedMetadata, setFileTimes } from "../../metadata/embed.ts";
 import { dateResolutionToLocalDate } from "../../metadata/fields.ts";
@@ -82,10 +85,21 @@ async function prepareFolder(dir: string): Promise<void> {
   }
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function pruneLogs(dir: string, keep: number): Promise<void> {
   const logs: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (entry.isFile && /^flickr_backup_\d{8}_\d{6}\.log$/.test(entry.name)) {
+    if (
+      entry.isFile && /^flickr_backup_\d{8}_\d{6}(_\d+)?\.log$/.test(entry.name)
+    ) {
       logs.push(entry.name);
     }
   }
@@ -107,7 +121,10 @@ export async function runBackupCommand(
   await using _lock = await acquireLock(dir, { clock: deps.clock });
 
   const startedAt = new Date(deps.clock.now());
-  const logPath = join(dir, logFileName(startedAt));
+  let logPath = join(dir, logFileName(startedAt));
+  for (let n = 2; await exists(logPath); n++) {
+    logPath = join(dir, logFileName(startedAt).replace(/\.log$/, `_${n}.log`));
+  }
   const fileSink = getFileSink(logPath, { lazy: true });
   await configure({
     reset: true,
@@ -144,6 +161,11 @@ export async function runBackupCommand(
 
   try {
     logger.info(`flickr-backup ${deps.version}: backup of "${dir}" started`);
+    // Leftovers of a killed run; only our own patterns, only under the lock.
+    const swept = await sweepTempFiles(dir);
+    if (swept.length) {
+      reporter.detail(`removed ${swept.length} leftover temporary file(s)`);
+    }
     const loaded = await loadTokens(dir);
     if (loaded?.warning) reporter.warn(loaded.warning);
     let tokens: SavedTokens | undefined = loaded?.tokens;
