@@ -681,3 +681,32 @@ Deno.test("the release permission set refuses a redirect to a host that is not F
     );
   });
 });
+
+Deno.test("--originals-only skips what has no original and says so with counts", async () => {
+  await using flickr = await startFakeFlickr({ account: awkwardAccount() });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    const result = await backup(flickr, dir, [
+      "--originals-only",
+      "--no-embed",
+    ]);
+    assertEquals(result.code, 0, result.stderr);
+    const noOriginal = [...flickr.account.photos.values()].filter((p) =>
+      !p.originalAvailable
+    );
+    assert(noOriginal.length > 0, "the awkward account has such photos");
+    const disk = await snapshot(dir, { skip: mediaOnly });
+    for (const photo of noOriginal) {
+      assert(
+        ![...disk.keys()].some((rel) => rel.includes(photo.id)),
+        `${photo.id} was skipped`,
+      );
+    }
+    assertStringIncludes(result.stdout, `${noOriginal.length} skipped`);
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(dir, "last_run.json")),
+    );
+    assertEquals(summary.totals.skipped, noOriginal.length);
+    assertEquals(summary.nonOriginal.length, 0);
+  });
+});
