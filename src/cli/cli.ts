@@ -19,6 +19,8 @@ import { AppError, ExitCode, UsageError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { runLoginCommand } from "./commands/login.ts";
 import { runBackupCommand } from "./commands/backup.ts";
+import { runStatusCommand } from "./commands/status.ts";
+import { runVerifyCommand } from "./commands/verify.ts";
 
 /** Asks the user something on a terminal. */
 export interface Prompter {
@@ -187,6 +189,67 @@ Exit codes: 0 complete, 2 usage, 3 finished with failures, 4 sign-in refused,
     )
     .action(async (options) => {
       setResult(await runBackupCommand(deps, options));
+    });
+
+  program.command("status")
+    .description(
+      "Show what the backup holds and how the last run went (reads the local state only; never calls Flickr)",
+    )
+    .addOption(dirOption())
+    .option("--json", "print the status as JSON (for scripts and monitoring)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup status --dir ~/flickr
+  flickr-backup status --dir ~/flickr --json | jq .photos`,
+    )
+    .action(async (options) => {
+      setResult(await runStatusCommand(deps, options));
+    });
+
+  program.command("verify")
+    .description(
+      "Check every backed-up file against the state: present, size and SHA-256 as recorded, JPEG structure, sidecars",
+    )
+    .addOption(dirOption())
+    .option(
+      "--repair",
+      "move bad files to <dir>/.trash/verify-<time>/ and download those photos again",
+    )
+    .addOption(keyOption())
+    .addOption(secretOption())
+    .addOption(
+      new Option("-c, --concurrency <n>", "parallel downloads (--repair)")
+        .default(4).argParser(positiveInt),
+    )
+    .addOption(
+      new Option(
+        "--album-links <mode>",
+        "how a photo in several albums appears in the other album folders (--repair)",
+      ).choices(["hardlink", "copy", "symlink"] as const).default(
+        "hardlink" as const,
+      ),
+    )
+    .option("--no-embed", "write metadata only to the JSON sidecars (--repair)")
+    .addOption(
+      new Option("--timeout <seconds>", "download stall timeout (--repair)")
+        .default(120).argParser(positiveSeconds),
+    )
+    .addOption(
+      new Option("--retry-delay <ms>", "first retry delay (tests)")
+        .default(1000).argParser(nonNegativeMs).hideHelp(),
+    )
+    .option("-q, --quiet", "print only problems and the final result")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup verify --dir ~/flickr             read every file back; exit 0 if all is well, 3 if not
+  flickr-backup verify --dir ~/flickr --repair    fetch the damaged or missing files again from Flickr`,
+    )
+    .action(async (options) => {
+      setResult(await runVerifyCommand(deps, options));
     });
 
   return program;

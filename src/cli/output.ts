@@ -107,7 +107,10 @@ export function progressLine(progress: Progress, elapsedMs: number): string {
   const finished = progress.done + progress.failed;
   const width = 24;
   const filled = progress.total
-    ? Math.round((finished / progress.total) * width)
+    ? Math.min(
+      width,
+      Math.max(0, Math.round((finished / progress.total) * width)),
+    )
     : width;
   const bar = "#".repeat(filled) + "-".repeat(width - filled);
   const rate = elapsedMs > 0 ? progress.bytes / (elapsedMs / 1000) : 0;
