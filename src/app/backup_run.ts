@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../platform/clock.ts";
 import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
+import { Gate } from "../download/download_queue.ts";
 import {
   type AlbumRow,
   type PhotoRow,
@@ -115,6 +116,8 @@ export interface EmbedOutcome {
   dateValue?: string;
   /** Path of the XMP sidecar written beside the file, if any. */
   xmpSidecar?: string;
+  /** Size and SHA-256 of the file as rewritten ("written" only). */
+  written?: { bytes: number; sha256: string };
 }
 
 /** The file-system and metadata operations a run needs. */
@@ -227,6 +230,8 @@ export const LISTING_EXTRAS = [
 ].join(",");
 
 const BATCH = 500;
+/** Albums listed at once. */
+const LISTING_CONCURRENCY = 4;
 
 /** Runs one backup of the whole account into `options.root`. */
 export async function runBackup(
@@ -270,6 +275,8 @@ class BackupRun {
     updated: 0,
   };
   #progress = { done: 0, total: 0, failed: 0, bytes: 0 };
+  /** Limits downloads to `--concurrency` (set when the downloads start). */
+  #network = new Gate(1);
   #goneAlbums: AlbumRow[] = [];
   #listingSuspicious = false;
 
@@ -356,13 +363,15 @@ class BackupRun {
     ];
     let interrupted = false;
     try {
+      // `--concurrency` downloads at once; as many finished files are
+      // checked, tagged and recorded meanwhile, outside the gate, so local
+      // work overlaps the network instead of pausing it.
+      const downloads = Math.max(1, this.#options.concurrency);
+      this.#network = new Gate(downloads);
       await this.#deps.files.runQueue(
         work,
         (item, signal) => this.#processPhoto(item.id, item.refresh, signal),
-        {
-          concurrency: Math.max(1, this.#options.concurrency),
-          signal: this.#options.signal,
-        },
+        { concurrency: downloads * 2, signal: this.#options.signal },
       );
     } catch (error) {
       if (!this.#options.signal.aborted) throw error;
@@ -401,50 +410,62 @@ class BackupRun {
 
   /** Lists the photos of every album (`all`) or of the changed ones. */
   async #listAlbums(sets: AlbumSet[], all: boolean): Promise<void> {
-    for (const set of sets) {
-      this.#checkAborted();
+    this.#checkAborted();
+    const toList = sets.filter((set) => {
       if (
-        !all &&
-        !this.#store.albumNeedsListing(set.id, set.dateUpdate, set.count)
-      ) {
-        this.#store.carryAlbumMemberships(set.id, this.#runId);
-        continue;
-      }
-      let index = 0;
-      let batch: FlickrPhoto[] = [];
-      const flush = () => {
-        const start = index - batch.length;
-        this.#store.transaction(() => {
-          batch.forEach((photo, offset) => {
-            this.#recordPhoto(photo);
-            this.#store.recordMembership(
-              set.id,
-              photo.id,
-              start + offset,
-              this.#runId,
-            );
-          });
+        all || this.#store.albumNeedsListing(set.id, set.dateUpdate, set.count)
+      ) return true;
+      this.#store.carryAlbumMemberships(set.id, this.#runId);
+      return false;
+    });
+    // A few albums at once: each page is a round trip, and the pacer still
+    // bounds the calls per hour. Each batch is one synchronous transaction,
+    // so the order in which albums arrive does not matter.
+    await this.#deps.files.runQueue(
+      toList,
+      (set) => this.#listAlbum(set),
+      {
+        concurrency: Math.min(LISTING_CONCURRENCY, toList.length || 1),
+        signal: this.#options.signal,
+      },
+    );
+  }
+
+  async #listAlbum(set: AlbumSet): Promise<void> {
+    let index = 0;
+    let batch: FlickrPhoto[] = [];
+    const flush = () => {
+      const start = index - batch.length;
+      this.#store.transaction(() => {
+        batch.forEach((photo, offset) => {
+          this.#recordPhoto(photo);
+          this.#store.recordMembership(
+            set.id,
+            photo.id,
+            start + offset,
+            this.#runId,
+          );
         });
-        batch = [];
-      };
-      for await (
-        const photo of this.#deps.flickr.listPhotosetPhotos(set.id, {
-          extras: LISTING_EXTRAS,
-        })
-      ) {
-        batch.push(photo);
-        index++;
-        if (batch.length >= BATCH) flush();
-      }
-      if (batch.length) flush();
-      // Only now is the album known to be listed in full.
-      this.#store.markAlbumListed(
-        set.id,
-        set.dateUpdate,
-        set.count,
-        this.#runId,
-      );
+      });
+      batch = [];
+    };
+    for await (
+      const photo of this.#deps.flickr.listPhotosetPhotos(set.id, {
+        extras: LISTING_EXTRAS,
+      })
+    ) {
+      batch.push(photo);
+      index++;
+      if (batch.length >= BATCH) flush();
     }
+    if (batch.length) flush();
+    // Only now is the album known to be listed in full.
+    this.#store.markAlbumListed(
+      set.id,
+      set.dateUpdate,
+      set.count,
+      this.#runId,
+    );
   }
 
   async #listNotInSet(): Promise<void> {
@@ -600,9 +621,14 @@ class BackupRun {
         // no record of it (lost state, or a crash before it was recorded);
         // a replaced original is always fetched again.
         const adopt = row.sha256 === "";
-        saved = photo.media === "video"
-          ? await this.#saveVideo(photo, folders[0]!.folder, signal, adopt)
-          : await this.#savePhoto(photo, folders[0]!.folder, signal, adopt);
+        const folder = folders[0]!.folder;
+        saved = await this.#network.run(
+          () =>
+            photo.media === "video"
+              ? this.#saveVideo(photo, folder, signal, adopt)
+              : this.#savePhoto(photo, folder, signal, adopt),
+          signal,
+        );
       }
       if (!saved) {
         this.#totals.skipped++;
@@ -989,7 +1015,7 @@ class BackupRun {
         this.#deps.reporter.detail(`metadata ${photo.id}: ${warning}`);
       }
       if (outcome.status === "written") {
-        const check = await hashFile(saved.path);
+        const check = outcome.written ?? await hashFile(saved.path);
         saved.finalBytes = check.bytes;
         saved.finalSha256 = check.sha256;
       }

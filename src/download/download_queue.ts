@@ -138,3 +138,54 @@ export async function runQueue<T>(
   if (failure !== undefined) throw failure.error;
   if (signal?.aborted) throw signal.reason;
 }
+
+/**
+ * A counting semaphore: at most `limit` calls of {@link Gate.run} are
+ * inside at once, the others wait in arrival order. A backup run uses one
+ * to keep `--concurrency` downloads going while finished files are checked,
+ * tagged and recorded outside it.
+ */
+export class Gate {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`A gate needs a limit of at least 1, got ${limit}`);
+    }
+    this.#free = limit;
+  }
+
+  /** Runs `fn` once a place is free; gives up waiting when `signal` aborts. */
+  async run<R>(fn: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+    await this.#enter(signal);
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+
+  #enter(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const admit = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = this.#waiting.indexOf(admit);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#waiting.push(admit);
+    });
+  }
+}

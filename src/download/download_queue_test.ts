@@ -3,6 +3,7 @@ import {
   assertEquals,
   assertRejects,
   assertStrictEquals,
+  assertThrows,
 } from "../../tests/assert.ts";
 import {
   AuthError,
@@ -10,7 +11,7 @@ import {
   LocalFatalError,
   UnavailableError,
 } from "../errors.ts";
-import { isFatalError, runQueue } from "./download_queue.ts";
+import { Gate, isFatalError, runQueue } from "./download_queue.ts";
 
 /** A promise with its resolve function, for stepping workers by hand. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -204,4 +205,44 @@ Deno.test("runQueue() rejects a bad concurrency", async () => {
     () => runQueue([], () => Promise.resolve(), { concurrency: 0 }),
     RangeError,
   );
+});
+
+Deno.test("Gate lets `limit` callers in at once, the others in arrival order", async () => {
+  const gate = new Gate(2);
+  const steps = [deferred(), deferred(), deferred(), deferred()];
+  const entered: number[] = [];
+  const runs = steps.map((step, i) =>
+    gate.run(async () => {
+      entered.push(i);
+      await step.promise;
+      return i * 10;
+    })
+  );
+  await tick();
+  assertEquals(entered, [0, 1]);
+  steps[1]!.resolve();
+  await tick();
+  assertEquals(entered, [0, 1, 2]);
+  steps[0]!.resolve();
+  await tick();
+  assertEquals(entered, [0, 1, 2, 3]);
+  steps[2]!.resolve();
+  steps[3]!.resolve();
+  assertEquals(await Promise.all(runs), [0, 10, 20, 30]);
+});
+
+Deno.test("Gate frees its place when the call throws, and stops waiting on abort", async () => {
+  const gate = new Gate(1);
+  await assertRejects(() => gate.run(() => Promise.reject(new Error("boom"))));
+  const hold = deferred();
+  const first = gate.run(() => hold.promise);
+  const controller = new AbortController();
+  const waiting = gate.run(() => Promise.resolve("never"), controller.signal);
+  controller.abort(new InterruptedError("SIGINT"));
+  await assertRejects(() => waiting, InterruptedError);
+  hold.resolve();
+  await first;
+  // The aborted caller left no ghost in the queue: the gate is free.
+  assertEquals(await gate.run(() => Promise.resolve("next")), "next");
+  assertThrows(() => new Gate(0), RangeError);
 });

@@ -11,9 +11,11 @@
  *
  * 1. the temp file's length is checked and its header is read back, parsed
  *    and compared byte for byte with what was built;
- * 2. the SHA-256 of its tail is compared with the SHA-256 computed while
- *    reading the original's tail (so every byte from the first SOS/IDAT to
- *    the end, trailers after EOI included, is identical);
+ * 2. the SHA-256 of the temp file, read back from disk, is compared with the
+ *    SHA-256 of the new header followed by the original's tail as it was
+ *    copied (so every byte from the first SOS/IDAT to the end, trailers
+ *    after EOI included, is identical); it is returned, so callers need not
+ *    hash the file again;
  * 3. the original's size and mtime must not have changed meanwhile;
  * 4. the temp file is fsynced, given the original's mode and times, renamed
  *    over the original, and the directory is fsynced.
@@ -94,11 +96,10 @@ export interface EmbedResult {
   /** The resolved date in each format's notation. */
   date: DateResolution;
   /**
-   * SHA-256 (hex) of the bytes from the first SOS (JPEG) or IDAT (PNG) to the
-   * end of the file, present when the file was written. These bytes are the
-   * same before and after, so a later check can re-hash them offline.
+   * SHA-256 (hex) of the whole file as written and read back, present when
+   * the file was written (so callers need not read it again).
    */
-  tailSha256?: string;
+  sha256?: string;
   /** Final file size, present when the file was written. */
   bytes?: number;
   /** The XMP sidecar, when one was considered. */
@@ -302,7 +303,7 @@ async function endsWithEoi(file: Deno.FsFile, size: number): Promise<boolean> {
  */
 async function replaceFile(
   job: ReplaceJob,
-): Promise<{ tailSha256: string; bytes: number }> {
+): Promise<{ sha256: string; bytes: number }> {
   const { original, file, header, tailOffset } = job;
   const links = original.info.nlink;
   if (links !== null && links > 1) {
@@ -323,14 +324,16 @@ async function replaceFile(
       mode: 0o600,
     });
     await writeAll(temp, header);
-    const sourceHash = createHash("sha256");
+    // The hash of header + original tail as read: the temp file, read back
+    // from disk, must hash the same (so every tail byte is identical).
+    const expectedHash = createHash("sha256").update(header);
     const buffers: [Uint8Array, Uint8Array] = [
       new Uint8Array(COPY_CHUNK_BYTES),
       new Uint8Array(COPY_CHUNK_BYTES),
     ];
     await file.seek(tailOffset, Deno.SeekMode.Start);
     const copied = await forEachChunk(file, buffers, async (chunk) => {
-      sourceHash.update(chunk);
+      expectedHash.update(chunk);
       job.scanTail?.feed(chunk);
       await writeAll(temp!, chunk);
     });
@@ -344,7 +347,7 @@ async function replaceFile(
     await temp.sync();
     temp.close();
     temp = undefined;
-    const sourceSha = sourceHash.digest("hex");
+    const expectedSha = expectedHash.digest("hex");
 
     // Read the temp file back: length, header, tail hash.
     const expectedSize = header.length + tailLength;
@@ -367,11 +370,11 @@ async function replaceFile(
       const problem = job.verify(prefix, size);
       if (problem) throw new Error(problem);
       const tempHash = createHash("sha256");
-      await check.seek(header.length, Deno.SeekMode.Start);
+      await check.seek(0, Deno.SeekMode.Start);
       await forEachChunk(check, buffers, (chunk) => {
         tempHash.update(chunk);
       });
-      if (tempHash.digest("hex") !== sourceSha) {
+      if (tempHash.digest("hex") !== expectedSha) {
         throw new Error(
           "the image data changed while copying (SHA-256 differs)",
         );
@@ -402,7 +405,7 @@ async function replaceFile(
     original.release();
     await Deno.rename(tempPath, original.path);
     await syncDirectory(dirname(original.path));
-    return { tailSha256: sourceSha, bytes: expectedSize };
+    return { sha256: expectedSha, bytes: expectedSize };
   } catch (error) {
     try {
       temp?.close();

@@ -85,7 +85,7 @@ Deno.test("embedMetadata() rewrites a JPEG header and keeps the tail and trailer
     assertEquals(result.sidecar, undefined);
     const written = await Deno.readFile(path);
     assertEquals(result.bytes, written.length);
-    assertEquals(result.tailSha256, sha256(tailOf(original)));
+    assertEquals(result.sha256, sha256(written));
     assertEquals(sha256(tailOf(written)), sha256(tailOf(original)));
     assertEquals(written.subarray(written.length - trailer.length), trailer);
     const info = await Deno.stat(path);

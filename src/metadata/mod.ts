@@ -5,7 +5,7 @@
  *
  * ```ts
  * const result = await embedMetadata(path, meta);
- * // result.status, result.warnings, result.dateSource, result.tailSha256
+ * // result.status, result.warnings, result.dateSource, result.sha256
  * ```
  *
  * @module

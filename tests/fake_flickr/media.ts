@@ -42,7 +42,15 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 /** One piece of a {@linkcode compositeSource}. */
 export type SourcePart =
   | { kind: "bytes"; bytes: Uint8Array }
-  | { kind: "fill"; size: number; seed: number; jpegSegments?: boolean };
+  | {
+    kind: "fill";
+    size: number;
+    seed: number;
+    /** Cut into JPEG COM segments, to sit inside a JPEG header. */
+    jpegSegments?: boolean;
+    /** No 0xFF bytes, to sit inside a JPEG scan (entropy-coded data). */
+    jpegScan?: boolean;
+  };
 
 /**
  * A source made of parts: fixed bytes and pseudo-random fill. The fill at an
@@ -79,7 +87,12 @@ export function compositeSource(parts: SourcePart[]): ByteSource {
 }
 
 function* fillChunks(
-  part: { size: number; seed: number; jpegSegments?: boolean },
+  part: {
+    size: number;
+    seed: number;
+    jpegSegments?: boolean;
+    jpegScan?: boolean;
+  },
   start: number,
   end: number,
 ): Iterable<Uint8Array> {
@@ -94,6 +107,12 @@ function* fillChunks(
       to - blockStart,
     );
     if (layout) patchSegmentHeaders(chunk, at, layout);
+    if (part.jpegScan) {
+      // Entropy-coded data never holds a bare FF (it would be a marker).
+      for (let i = chunk.indexOf(0xff); i >= 0; i = chunk.indexOf(0xff, i)) {
+        chunk[i] = 0xfe;
+      }
+    }
     yield chunk;
     at = to;
   }
@@ -151,8 +170,8 @@ export interface GeneratedOptions {
 }
 
 /**
- * Deterministic content of (almost) any size: a valid JPEG (COM padding
- * between the header and the scan), an MP4 or QuickTime file (ftyp + moov +
+ * Deterministic content of (almost) any size: a valid JPEG (a small header,
+ * then a scan padded with fill up to the size, then EOI), an MP4 or QuickTime file (ftyp + moov +
  * mdat of fill), or raw fill.
  */
 export function generatedSource(options: GeneratedOptions): ByteSource {
@@ -166,13 +185,14 @@ export function generatedSource(options: GeneratedOptions): ByteSource {
       exif: options.exif,
       comment: `fake-flickr generated seed=${seed}`,
     });
-    let fill = options.size - head.length - tail.length;
-    if (fill < 0) fill = 0;
-    if (fill > 0 && fill < 4) fill = 4;
+    // As in a camera file, the bulk is image data after SOS: the fill goes
+    // at the end of the scan, before EOI; the header stays a few KB.
+    const fill = Math.max(0, options.size - head.length - tail.length);
     return compositeSource([
       { kind: "bytes", bytes: head },
-      { kind: "fill", size: fill, seed, jpegSegments: true },
-      { kind: "bytes", bytes: tail },
+      { kind: "bytes", bytes: tail.subarray(0, tail.length - 2) },
+      { kind: "fill", size: fill, seed, jpegScan: true },
+      { kind: "bytes", bytes: tail.subarray(tail.length - 2) },
     ]);
   }
   if (format === "mp4" || format === "mov") {

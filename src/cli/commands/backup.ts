@@ -233,6 +233,9 @@ export async function runBackupCommand(
           ...(sidecar && sidecar.status !== "skipped"
             ? { xmpSidecar: sidecar.path }
             : {}),
+          ...(result.sha256 !== undefined && result.bytes !== undefined
+            ? { written: { bytes: result.bytes, sha256: result.sha256 } }
+            : {}),
         };
       },
       atomicWriteFile: (path, data) => atomicWriteFile(path, data),
