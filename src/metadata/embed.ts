@@ -4,7 +4,7 @@
  *
  * JPEG and PNG get a header-only rewrite. The header (segments before the
  * first SOS, chunks before the first IDAT) is read and rebuilt in memory; the
- * rest of the file is streamed unchanged, in 1 MiB chunks, into
+ * rest of the file is streamed unchanged, in chunks of up to 256 KiB, into
  * `.<name>.<random>.fbtmp` beside the original. Memory and CPU do not depend
  * on the file size beyond that copy. Before the temp file replaces the
  * original:
@@ -54,7 +54,7 @@ import { fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
 export const DEFAULT_MAX_HEADER_BYTES = 4 * 1024 * 1024;
 /** Largest existing XMP sidecar that is read for merging. */
 const MAX_SIDECAR_BYTES = 16 * 1024 * 1024;
-const COPY_CHUNK_BYTES = 1024 * 1024;
+const COPY_CHUNK_BYTES = 256 * 1024;
 /** Suffix of every temporary file this module creates. */
 export const TEMP_SUFFIX = ".fbtmp";
 
@@ -327,9 +327,14 @@ async function replaceFile(
     // The hash of header + original tail as read: the temp file, read back
     // from disk, must hash the same (so every tail byte is identical).
     const expectedHash = createHash("sha256").update(header);
+    // Small files get small buffers: a backup embeds into thousands of them.
+    const chunk = Math.max(
+      1,
+      Math.min(COPY_CHUNK_BYTES, header.length + tailLength),
+    );
     const buffers: [Uint8Array, Uint8Array] = [
-      new Uint8Array(COPY_CHUNK_BYTES),
-      new Uint8Array(COPY_CHUNK_BYTES),
+      new Uint8Array(chunk),
+      new Uint8Array(chunk),
     ];
     await file.seek(tailOffset, Deno.SeekMode.Start);
     const copied = await forEachChunk(file, buffers, async (chunk) => {
