@@ -4,7 +4,7 @@
  * Starts the project's fake Flickr on 127.0.0.1, signs in through the real
  * OAuth flow (the fake auto-approves), runs the real CLI with the release
  * permission set into `./demo_backup/`, then runs it again to show that a
- * rerun downloads nothing, and prints the tree.
+ * rerun downloads nothing, shows `status` and `verify`, and prints the tree.
  *
  * @module
  */
@@ -58,9 +58,15 @@ if (login.code !== 0) {
   Deno.exit(login.code);
 }
 
-for (const round of ["first run", "second run: nothing new to fetch"]) {
-  say(`\n$ flickr-backup backup --dir ${dir}    # ${round}`);
-  const child = spawnCli(["backup", "--dir", dir], { env });
+const rounds: [string[], string][] = [
+  [["backup"], "first run"],
+  [["backup"], "second run: nothing new to fetch"],
+  [["status"], "what the backup holds (local state only)"],
+  [["verify"], "read every file back against its recorded SHA-256"],
+];
+for (const [command, round] of rounds) {
+  say(`\n$ flickr-backup ${command.join(" ")} --dir ${dir}    # ${round}`);
+  const child = spawnCli([...command, "--dir", dir], { env });
   const [status] = await Promise.all([
     child.status,
     child.stdout.pipeTo(Deno.stdout.writable, { preventClose: true }),
@@ -73,7 +79,7 @@ for (const round of ["first run", "second run: nothing new to fetch"]) {
 say(`\n${dir}/`);
 say((await tree(dir)).map((line) => `  ${line}`).join("\n"));
 say(
-  `\nFlickr API calls made by both runs: ${flickr.apiCallCount()} (${
+  `\nFlickr API calls made by both backup runs: ${flickr.apiCallCount()} (${
     JSON.stringify(flickr.callCounts())
   })`,
 );
