@@ -220,6 +220,14 @@ export class StateStore {
       );
     }
     this.#db.exec(SCHEMA);
+    const missing = missingColumns(this.#db);
+    if (missing.length) {
+      throw new LocalFatalError(
+        `Cannot use the state file "${this.path}": it lacks columns this flickr-backup needs (${
+          missing.slice(0, 5).join(", ")
+        }), so it comes from another build. It was left untouched; move it aside and run again`,
+      );
+    }
     this.#db.prepare(
       "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
     ).run(String(SCHEMA_VERSION));
@@ -785,4 +793,31 @@ function toPhotoRow(row: Record<string, unknown>): PhotoRow {
     deletedOnFlickr: Number(row.deleted_on_flickr ?? 0) === 1,
     prunedTo: String(row.pruned_to ?? ""),
   };
+}
+
+/** "table.column" for every column of the schema that `db` lacks. */
+function missingColumns(db: DatabaseSync): string[] {
+  const want = new DatabaseSync(":memory:");
+  try {
+    want.exec(SCHEMA);
+    const tables = want.prepare(
+      "SELECT name FROM sqlite_master WHERE type='table'",
+    ).all() as { name: string }[];
+    const missing: string[] = [];
+    for (const { name } of tables) {
+      const columns = (sql: DatabaseSync) =>
+        new Set(
+          (sql.prepare(`PRAGMA table_info("${name}")`).all() as {
+            name: string;
+          }[]).map((column) => column.name),
+        );
+      const have = columns(db);
+      for (const column of columns(want)) {
+        if (!have.has(column)) missing.push(`${name}.${column}`);
+      }
+    }
+    return missing;
+  } finally {
+    want.close();
+  }
 }

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { LocalFatalError } from "../errors.ts";
+import { DatabaseSync } from "node:sqlite";
 import { StateStore } from "./state_store.ts";
 
 async function tempDir(): Promise<string> {
@@ -93,6 +94,24 @@ Deno.test("StateStore.open() refuses a state written by a newer version", async 
     store.close();
     const error = assertThrows(() => StateStore.open(path), LocalFatalError);
     assert(error.message.includes("newer"), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StateStore.open() refuses a state from another build that lacks columns, untouched", async () => {
+  const dir = await tempDir();
+  try {
+    const path = `${dir}/state.sqlite`;
+    StateStore.open(path).close();
+    const db = new DatabaseSync(path);
+    db.exec("ALTER TABLE runs DROP COLUMN listing_mode");
+    db.close();
+    const before = await Deno.readFile(path);
+    const error = assertThrows(() => StateStore.open(path), LocalFatalError);
+    assert(error.message.includes("runs.listing_mode"), error.message);
+    assert(error.message.includes("move it aside"), error.message);
+    assertEquals(await Deno.readFile(path), before);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
