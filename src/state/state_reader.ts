@@ -14,9 +14,10 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { LocalFatalError } from "../errors.ts";
 import {
+  checkStateFile,
   type PhotoRow,
   type PhotoStatus,
-  SCHEMA_VERSION,
+  refuseMissingColumns,
 } from "./state_store.ts";
 
 /** A done photo whose files are in the backup: what `verify` checks. */
@@ -56,8 +57,6 @@ export interface FinishedRun {
   summary: unknown;
 }
 
-const REQUIRED_TABLES = ["photos", "albums", "placements", "runs", "meta"];
-
 /** Read-only view of a state file. */
 export class StateReader {
   readonly path: string;
@@ -74,39 +73,19 @@ export class StateReader {
    * SQLite cannot tell "missing" from "unreadable" clearly).
    *
    * @throws {LocalFatalError} When the file is damaged, newer than this
-   * build, or not a flickr-backup state.
+   * build, not a flickr-backup state, or lacks columns (another build).
    */
   static open(path: string): StateReader {
     let db: DatabaseSync | undefined;
     try {
       db = new DatabaseSync(path, { readOnly: true });
       db.exec("PRAGMA busy_timeout = 5000");
-      const check = db.prepare("PRAGMA quick_check").get() as
-        | Record<string, unknown>
-        | undefined;
-      const verdict = String(check?.["quick_check"] ?? "");
-      if (verdict !== "ok") throw new Error(verdict || "quick_check failed");
-      const tables = new Set(
-        (db.prepare("SELECT name FROM sqlite_master WHERE type='table'")
-          .all() as { name: string }[]).map((row) => row.name),
-      );
-      const missing = REQUIRED_TABLES.filter((name) => !tables.has(name));
-      if (missing.length) {
+      if (checkStateFile(db, path) === "empty") {
         throw new LocalFatalError(
-          `Cannot use the state file "${path}": it is not a flickr-backup state (no ${
-            missing.join(", ")
-          } table)`,
+          `Cannot use the state file "${path}": it is not a flickr-backup state (it holds no tables)`,
         );
       }
-      const row = db.prepare(
-        "SELECT value FROM meta WHERE key = 'schema_version'",
-      ).get() as { value: string } | undefined;
-      const version = Number(row?.value ?? 0);
-      if (version > SCHEMA_VERSION) {
-        throw new LocalFatalError(
-          `Cannot use the state file "${path}": it was written by a newer flickr-backup (schema ${version}); upgrade flickr-backup`,
-        );
-      }
+      refuseMissingColumns(db, path);
       return new StateReader(path, db);
     } catch (error) {
       try {

@@ -229,5 +229,16 @@ Deno.test("StateReader refuses damaged, foreign and newer state files", async ()
     raw.exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     raw.close();
     assertThrows(() => StateReader.open(newer), LocalFatalError, "newer");
+
+    const other = join(dir, "other-build.sqlite");
+    StateStore.open(other).close();
+    const old = new DatabaseSync(other);
+    old.exec("ALTER TABLE runs DROP COLUMN listing_mode");
+    old.close();
+    assertThrows(
+      () => StateReader.open(other),
+      LocalFatalError,
+      "runs.listing_mode",
+    );
   });
 });

@@ -167,11 +167,7 @@ export class StateStore {
     try {
       db = new DatabaseSync(path);
       db.exec("PRAGMA busy_timeout = 5000");
-      const check = db.prepare("PRAGMA quick_check").get() as
-        | Record<string, unknown>
-        | undefined;
-      const verdict = String(check?.["quick_check"] ?? "");
-      if (verdict !== "ok") throw new Error(verdict || "quick_check failed");
+      checkStateFile(db, path);
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       const store = new StateStore(path, db);
@@ -194,40 +190,8 @@ export class StateStore {
   }
 
   #migrate(): void {
-    const hasMeta = this.#db.prepare(
-      "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'",
-    ).get();
-    if (hasMeta) {
-      const row = this.#db.prepare(
-        "SELECT value FROM meta WHERE key='schema_version'",
-      ).get() as { value: string } | undefined;
-      const version = Number(row?.value ?? 0);
-      if (version > SCHEMA_VERSION) {
-        throw new LocalFatalError(
-          `Cannot use the state file "${this.path}": it was written by a newer flickr-backup (schema ${version}); upgrade flickr-backup`,
-        );
-      }
-    }
-    const hasPhotos = this.#db.prepare(
-      "SELECT name FROM sqlite_master WHERE type='table' AND name='photos'",
-    ).get();
-    const userTables = this.#db.prepare(
-      "SELECT count(*) AS n FROM sqlite_master WHERE type='table'",
-    ).get() as { n: number };
-    if (!hasMeta && userTables.n > 0 && !hasPhotos) {
-      throw new LocalFatalError(
-        `Cannot use the state file "${this.path}": it is an SQLite file but not a flickr-backup state. It was left untouched; move it aside and run again`,
-      );
-    }
     this.#db.exec(SCHEMA);
-    const missing = missingColumns(this.#db);
-    if (missing.length) {
-      throw new LocalFatalError(
-        `Cannot use the state file "${this.path}": it lacks columns this flickr-backup needs (${
-          missing.slice(0, 5).join(", ")
-        }), so it comes from another build. It was left untouched; move it aside and run again`,
-      );
-    }
+    refuseMissingColumns(this.#db, this.path);
     this.#db.prepare(
       "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
     ).run(String(SCHEMA_VERSION));
@@ -793,6 +757,58 @@ function toPhotoRow(row: Record<string, unknown>): PhotoRow {
     deletedOnFlickr: Number(row.deleted_on_flickr ?? 0) === 1,
     prunedTo: String(row.pruned_to ?? ""),
   };
+}
+
+/**
+ * Refuses a state file this build must not touch: damaged (SQLite's
+ * `quick_check`; thrown as a plain Error for the caller to explain), not a
+ * flickr-backup state, or written by a newer flickr-backup.
+ *
+ * @returns "empty" for a file with no tables yet, "state" otherwise.
+ */
+export function checkStateFile(
+  db: DatabaseSync,
+  path: string,
+): "empty" | "state" {
+  const check = db.prepare("PRAGMA quick_check").get() as
+    | Record<string, unknown>
+    | undefined;
+  const verdict = String(check?.["quick_check"] ?? "");
+  if (verdict !== "ok") throw new Error(verdict || "quick_check failed");
+  const tables = new Set(
+    (db.prepare("SELECT name FROM sqlite_master WHERE type='table'")
+      .all() as { name: string }[]).map((row) => row.name),
+  );
+  if (tables.size === 0) return "empty";
+  if (!tables.has("meta") && !tables.has("photos")) {
+    throw new LocalFatalError(
+      `Cannot use the state file "${path}": it is an SQLite file but not a flickr-backup state. It was left untouched; move it aside and run again`,
+    );
+  }
+  if (tables.has("meta")) {
+    const row = db.prepare(
+      "SELECT value FROM meta WHERE key='schema_version'",
+    ).get() as { value: string } | undefined;
+    const version = Number(row?.value ?? 0);
+    if (version > SCHEMA_VERSION) {
+      throw new LocalFatalError(
+        `Cannot use the state file "${path}": it was written by a newer flickr-backup (schema ${version}); upgrade flickr-backup`,
+      );
+    }
+  }
+  return "state";
+}
+
+/** Refuses a state file that lacks columns of the schema (another build). */
+export function refuseMissingColumns(db: DatabaseSync, path: string): void {
+  const missing = missingColumns(db);
+  if (missing.length) {
+    throw new LocalFatalError(
+      `Cannot use the state file "${path}": it lacks columns this flickr-backup needs (${
+        missing.slice(0, 5).join(", ")
+      }), so it comes from another build. It was left untouched; move it aside and run again`,
+    );
+  }
 }
 
 /** "table.column" for every column of the schema that `db` lacks. */
