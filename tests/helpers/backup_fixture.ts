@@ -123,3 +123,38 @@ export function mediaOnly(rel: string): boolean {
 export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
+
+/** Runs `fn` with a fresh temporary folder, removed afterwards. */
+export async function withTempDir(
+  fn: (dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "fb-test-" });
+  try {
+    await fn(dir);
+  } finally {
+    // Some tests leave read-only folders behind; removal is best effort.
+    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The backup as two runs of the same account must leave it: media files as
+ * size + hash, sidecars without their per-run time, no bookkeeping, no
+ * `.trash/`.
+ */
+export async function comparableTree(
+  dir: string,
+): Promise<Map<string, DiskFile | string>> {
+  const files = await snapshot(dir, {
+    skip: (rel) => isBookkeeping(rel) || rel.startsWith(".trash"),
+  });
+  const out = new Map<string, DiskFile | string>();
+  for (const [rel, file] of files) {
+    if (rel.endsWith(".json")) {
+      const sidecar = JSON.parse(await Deno.readTextFile(join(dir, rel)));
+      delete sidecar.backed_up_at;
+      out.set(rel, JSON.stringify(sidecar));
+    } else out.set(rel, file);
+  }
+  return out;
+}

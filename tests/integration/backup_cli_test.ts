@@ -21,18 +21,10 @@ import {
   sha256,
   signIn,
   snapshot,
+  withTempDir,
 } from "../helpers/backup_fixture.ts";
 
 const FAST = ["--retry-delay", "10", "--timeout", "2"];
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fb-e2e-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
-  }
-}
 
 async function backup(
   flickr: FakeFlickr,

@@ -13,15 +13,7 @@ import {
 } from "../fake_flickr/mod.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import { scriptedLogin } from "../helpers/login.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fb-login-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../helpers/backup_fixture.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -20,23 +20,15 @@ import {
 } from "../fake_flickr/mod.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import {
-  type DiskFile,
+  comparableTree,
   fakeEnv,
   isBookkeeping,
   signIn,
   snapshot,
+  withTempDir,
 } from "../helpers/backup_fixture.ts";
 
 const FAST = ["--retry-delay", "10", "--timeout", "2"];
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fb-sync-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
-  }
-}
 
 async function backup(flickr: FakeFlickr, dir: string, args: string[] = []) {
   return await runCliProcess(["backup", "--dir", dir, ...FAST, ...args], {
@@ -46,22 +38,6 @@ async function backup(flickr: FakeFlickr, dir: string, args: string[] = []) {
 
 function totalCalls(flickr: FakeFlickr): number {
   return flickr.apiCallCount();
-}
-
-/** Sidecars without the per-run timestamp, media files as hashes. */
-async function tree(dir: string): Promise<Map<string, DiskFile | string>> {
-  const files = await snapshot(dir, {
-    skip: (rel) => isBookkeeping(rel) || rel.startsWith(".trash"),
-  });
-  const out = new Map<string, DiskFile | string>();
-  for (const [rel, file] of files) {
-    if (rel.endsWith(".json")) {
-      const sidecar = JSON.parse(await Deno.readTextFile(join(dir, rel)));
-      delete sidecar.backed_up_at;
-      out.set(rel, JSON.stringify(sidecar));
-    } else out.set(rel, file);
-  }
-  return out;
 }
 
 function detail(actual: unknown, expected: unknown): string {
@@ -149,8 +125,8 @@ Deno.test("a sync after a change set gives the tree of a fresh full backup, keep
     assertEquals(freshRun.code, 0, freshRun.stderr);
     const freshCalls = totalCalls(flickr) - callsBefore - syncCalls;
 
-    const expected = await tree(fresh);
-    const actual = await tree(synced);
+    const expected = await comparableTree(fresh);
+    const actual = await comparableTree(synced);
     // Kept on purpose: the deleted photo and the deleted album's folder.
     const kept = [...actual.keys()].filter((rel) =>
       rel.includes(deletedPhoto) || rel.startsWith(`${third.title}/`)
@@ -187,7 +163,7 @@ Deno.test("a run with nothing changed makes at most 5 API calls and downloads no
     assertEquals((await backup(flickr, dir)).code, 0);
     const calls = totalCalls(flickr);
     const files = flickr.fileRequests().length;
-    const before = await tree(dir);
+    const before = await comparableTree(dir);
     const rerun = await backup(flickr, dir, ["--quiet"]);
     assertEquals(rerun.code, 0, rerun.stderr);
     assertEquals(rerun.stdout, "", "quiet prints nothing when all is well");
@@ -195,7 +171,7 @@ Deno.test("a run with nothing changed makes at most 5 API calls and downloads no
     const used = totalCalls(flickr) - calls;
     assert(used <= 5, `no-change run made ${used} API calls`);
     assertEquals(flickr.fileRequests().length, files);
-    assertEquals(diff(await tree(dir), before), []);
+    assertEquals(diff(await comparableTree(dir), before), []);
   });
 });
 

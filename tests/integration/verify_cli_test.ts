@@ -10,42 +10,19 @@ import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { type FakeFlickr, startFakeFlickr } from "../fake_flickr/mod.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import {
-  type DiskFile,
+  comparableTree,
   fakeEnv,
   isBookkeeping,
+  mediaOnly,
   signIn,
   snapshot,
+  withTempDir,
 } from "../helpers/backup_fixture.ts";
 
 const FAST = ["--retry-delay", "10", "--timeout", "2"];
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "fb-verify-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
-  }
-}
-
 function cli(flickr: FakeFlickr, args: string[]) {
   return runCliProcess(args, { env: fakeEnv(flickr) });
-}
-
-/** Everything but bookkeeping and .trash; sidecars without their run time. */
-async function tree(dir: string): Promise<Map<string, DiskFile | string>> {
-  const files = await snapshot(dir, {
-    skip: (rel) => isBookkeeping(rel) || rel.startsWith(".trash"),
-  });
-  const out = new Map<string, DiskFile | string>();
-  for (const [rel, file] of files) {
-    if (rel.endsWith(".json")) {
-      const sidecar = JSON.parse(await Deno.readTextFile(join(dir, rel)));
-      delete sidecar.backed_up_at;
-      out.set(rel, JSON.stringify(sidecar));
-    } else out.set(rel, file);
-  }
-  return out;
 }
 
 /** Photo id of a media path `<folder>/<id>.<ext>`. */
@@ -86,10 +63,7 @@ Deno.test("status reports the backup from local state only, and refuses a folder
     assertEquals(status.lastRun.exitCode, 0);
     assertEquals(status.albums.onFlickr, flickr.account.albums.length);
     assertEquals(status.lastVerify, null);
-    const media = await snapshot(dir, {
-      skip: (rel) =>
-        isBookkeeping(rel) || rel.endsWith(".json") || rel.endsWith(".xmp"),
-    });
+    const media = await snapshot(dir, { skip: mediaOnly });
     const distinct = new Map<string, number>();
     for (const [rel, file] of media) distinct.set(idOf(rel), file.size);
     assertEquals(status.backup.files, distinct.size);
@@ -112,7 +86,7 @@ Deno.test("verify names a flipped byte, a truncated file and a missing sidecar, 
     await signIn(flickr, dir);
     const run = await cli(flickr, ["backup", "--dir", dir, "-q", ...FAST]);
     assertEquals(run.code, 0, run.stderr);
-    const good = await tree(dir);
+    const good = await comparableTree(dir);
 
     const clean = await cli(flickr, ["verify", "--dir", dir]);
     assertEquals(clean.code, 0, clean.stdout + clean.stderr);
@@ -179,7 +153,11 @@ Deno.test("verify names a flipped byte, a truncated file and a missing sidecar, 
     }
     assert(fetched.has(ids[0]!) && fetched.has(ids[1]!), [...fetched].join());
 
-    assertEquals(await tree(dir), good, "the repaired tree is the original");
+    assertEquals(
+      await comparableTree(dir),
+      good,
+      "the repaired tree is the original",
+    );
     // The bad files are kept, never deleted.
     const trash = await snapshot(join(dir, ".trash"));
     const kept = [...trash.keys()];
