@@ -116,7 +116,7 @@ export interface EmbedOutcome {
   dateValue?: string;
   /** Path of the XMP sidecar written beside the file, if any. */
   xmpSidecar?: string;
-  /** Size and SHA-256 of the file as rewritten ("written" only). */
+  /** Size and SHA-256 of the file as rewritten and read back: set exactly when status is "written". */
   written?: { bytes: number; sha256: string };
 }
 
@@ -1014,10 +1014,9 @@ class BackupRun {
       for (const warning of outcome.warnings) {
         this.#deps.reporter.detail(`metadata ${photo.id}: ${warning}`);
       }
-      if (outcome.status === "written") {
-        const check = outcome.written ?? await hashFile(saved.path);
-        saved.finalBytes = check.bytes;
-        saved.finalSha256 = check.sha256;
+      if (outcome.written) {
+        saved.finalBytes = outcome.written.bytes;
+        saved.finalSha256 = outcome.written.sha256;
       }
     }
     const sidecar = JSON.stringify(

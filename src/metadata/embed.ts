@@ -462,6 +462,28 @@ function skipped(
 }
 
 /**
+ * Replaces the file as `job` says: "written", or "skipped" with a warning
+ * saying why the original was left untouched.
+ */
+async function replaceOrSkip(
+  job: ReplaceJob,
+  base: Omit<EmbedResult, "status">,
+): Promise<EmbedResult> {
+  try {
+    return { status: "written", ...base, ...await replaceFile(job) };
+  } catch (error) {
+    return {
+      status: "skipped",
+      ...base,
+      warnings: [
+        ...base.warnings,
+        `Left "${job.original.path}" untouched: ${errorText(error)}`,
+      ],
+    };
+  }
+}
+
+/**
  * Writes `meta` into the file at `path` (see the module doc for how), and
  * an XMP sidecar when {@link EmbedOptions.xmpSidecar} asks for one. Never
  * throws for a bad file: problems come back as warnings.
@@ -592,39 +614,25 @@ async function embedJpeg(
   if (!rebuild.changed) {
     return { result: { status: "unchanged", ...base }, needsSidecar, ...extra };
   }
-  try {
-    const written = await replaceFile({
-      original,
-      file,
-      header: rebuild.header,
-      tailOffset: header.tailOffset,
-      verifyExtra: 4,
-      verify: (prefix, size) =>
-        verifyJpegHeader(prefix, rebuild.header.length, size, rebuild.expect),
-      ...(await endsWithEoi(file, original.info.size)
-        ? {}
-        : { scanTail: eoiScanner() }),
-      ...(opts.mtime ? { mtime: opts.mtime } : {}),
-    });
-    return {
-      result: { status: "written", ...base, ...written },
-      needsSidecar,
-      ...extra,
-    };
-  } catch (error) {
-    return {
-      result: {
-        status: "skipped",
-        ...base,
-        warnings: [
-          ...rebuild.warnings,
-          `Left "${original.path}" untouched: ${errorText(error)}`,
-        ],
-      },
-      needsSidecar: true,
-      ...extra,
-    };
-  }
+  const result = await replaceOrSkip({
+    original,
+    file,
+    header: rebuild.header,
+    tailOffset: header.tailOffset,
+    verifyExtra: 4,
+    verify: (prefix, size) =>
+      verifyJpegHeader(prefix, rebuild.header.length, size, rebuild.expect),
+    ...(await endsWithEoi(file, original.info.size)
+      ? {}
+      : { scanTail: eoiScanner() }),
+    ...(opts.mtime ? { mtime: opts.mtime } : {}),
+  }, base);
+  return {
+    result,
+    // A file left untouched gets its metadata in a sidecar instead.
+    needsSidecar: result.status === "written" ? needsSidecar : true,
+    ...extra,
+  };
 }
 
 async function embedPng(
@@ -683,39 +691,22 @@ async function embedPng(
   if (!rebuild.changed) {
     return { result: { status: "unchanged", ...base }, needsSidecar: true };
   }
-  try {
-    const written = await replaceFile({
-      original,
-      file,
-      header: rebuild.header,
-      tailOffset,
-      verifyExtra: 8,
-      verify: (prefix, size) =>
-        verifyPngHeader(
-          prefix,
-          rebuild.header.length,
-          size,
-          rebuild.xmpDescription,
-        ),
-      ...(opts.mtime ? { mtime: opts.mtime } : {}),
-    });
-    return {
-      result: { status: "written", ...base, ...written },
-      needsSidecar: true,
-    };
-  } catch (error) {
-    return {
-      result: {
-        status: "skipped",
-        ...base,
-        warnings: [
-          ...rebuild.warnings,
-          `Left "${original.path}" untouched: ${errorText(error)}`,
-        ],
-      },
-      needsSidecar: true,
-    };
-  }
+  const result = await replaceOrSkip({
+    original,
+    file,
+    header: rebuild.header,
+    tailOffset,
+    verifyExtra: 8,
+    verify: (prefix, size) =>
+      verifyPngHeader(
+        prefix,
+        rebuild.header.length,
+        size,
+        rebuild.xmpDescription,
+      ),
+    ...(opts.mtime ? { mtime: opts.mtime } : {}),
+  }, base);
+  return { result, needsSidecar: true };
 }
 
 /** Options for {@link writeXmpSidecar}. */
