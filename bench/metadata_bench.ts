@@ -30,7 +30,7 @@ import {
   encodeJpeg,
   exifSegment,
   writeLargeJpeg,
-} from "../src/metadata/_testing.ts";
+} from "../tests/helpers/media_builders.ts";
 
 const META: PhotoMetadata = {
   title: "Benchmark title — 夕焼け",

@@ -30,7 +30,7 @@ import {
   startRawServer,
   startTestServer,
   type TestServer,
-} from "./_test_server.ts";
+} from "../../tests/helpers/download_server.ts";
 import {
   createDownloader,
   type DownloaderOptions,
@@ -564,7 +564,7 @@ Deno.test(
           "--allow-net=127.0.0.1",
           `--allow-read=${dir}`,
           `--allow-write=${dir}`,
-          "src/download/_download_child.ts",
+          "tests/helpers/download_child.ts",
           server.url("/p.jpg"),
           dest,
           "image",
@@ -1096,7 +1096,7 @@ Deno.test("download() fails clearly and permanently on a redirect to a host it m
         "--allow-net=127.0.0.1",
         `--allow-read=${dir}`,
         `--allow-write=${dir}`,
-        "src/download/_download_child.ts",
+        "tests/helpers/download_child.ts",
         server.url("/v"),
         dest,
         "video",

@@ -12,7 +12,7 @@ import {
   exifSegment,
   fakeMp4,
   randomBytes,
-} from "./_testing.ts";
+} from "../../tests/helpers/media_builders.ts";
 import {
   embedMetadata,
   setFileTimes,

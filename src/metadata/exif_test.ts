@@ -5,7 +5,11 @@ import {
 } from "node:assert/strict";
 import piexif from "piexifjs";
 import { bytesEqual, latin1Bytes, toBinaryString } from "./_bytes.ts";
-import { cameraExif, canonStyleExif, encodeJpeg } from "./_testing.ts";
+import {
+  cameraExif,
+  canonStyleExif,
+  encodeJpeg,
+} from "../../tests/helpers/media_builders.ts";
 import {
   crossCheckWithPiexif,
   EXIF_SIGNATURE_BYTES,

@@ -10,7 +10,7 @@ import {
   exifSegment,
   mpfSegment,
   xmpSegment,
-} from "./_testing.ts";
+} from "../../tests/helpers/media_builders.ts";
 import type { PhotoMetadata } from "./fields.ts";
 import { rebuildJpegHeader, verifyJpegHeader } from "./jpeg_header.ts";
 import {

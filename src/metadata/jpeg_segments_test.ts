@@ -4,7 +4,12 @@ import {
   throws as assertThrows,
 } from "node:assert/strict";
 import { concatBytes, latin1Bytes } from "./_bytes.ts";
-import { encodeJpeg, exifSegment, mpfSegment, xmpSegment } from "./_testing.ts";
+import {
+  encodeJpeg,
+  exifSegment,
+  mpfSegment,
+  xmpSegment,
+} from "../../tests/helpers/media_builders.ts";
 import {
   buildSegment,
   classifySegment,
@@ -12,7 +17,7 @@ import {
   parseJpegHeader,
   shiftMpfOffsets,
 } from "./jpeg_segments.ts";
-import { cameraExif } from "./_testing.ts";
+import { cameraExif } from "../../tests/helpers/media_builders.ts";
 
 const plain = encodeJpeg({ width: 16, height: 16 });
 

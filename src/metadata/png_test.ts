@@ -3,7 +3,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { bytesEqual, concatBytes, latin1Bytes } from "./_bytes.ts";
-import { encodePng } from "./_testing.ts";
+import { encodePng } from "../../tests/helpers/media_builders.ts";
 import type { PhotoMetadata } from "./fields.ts";
 import {
   buildChunk,

@@ -26,7 +26,7 @@ import {
   randomBytes,
   writeLargeJpeg,
   xmpSegment,
-} from "../../src/metadata/_testing.ts";
+} from "../helpers/media_builders.ts";
 import {
   concatBytes,
   latin1Bytes,

@@ -4,14 +4,17 @@
  * line with the result or the error. Used to test `NotCapable` redirects
  * (a scoped `--allow-net`) and `kill -9` mid-download.
  *
- * Usage: deno run ... _download_child.ts <url> <dest> <expect> [attempts]
+ * Usage: deno run ... download_child.ts <url> <dest> <expect> [attempts]
  *
  * @module
  */
 
-import { fetchClient } from "../http/http_client.ts";
-import { systemClock } from "../platform/clock.ts";
-import { createDownloader, DownloadFailedError } from "./file_download.ts";
+import { fetchClient } from "../../src/http/http_client.ts";
+import { systemClock } from "../../src/platform/clock.ts";
+import {
+  createDownloader,
+  DownloadFailedError,
+} from "../../src/download/file_download.ts";
 
 const [url = "", dest = "", expect = "any", attempts = "5"] = Deno.args;
 const downloader = createDownloader({

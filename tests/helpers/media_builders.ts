@@ -2,15 +2,21 @@
  * Test-only builders for the metadata tests and benchmark: a small JPEG
  * encoder (baseline and progressive), camera EXIF (piexifjs and a hand-built
  * little-endian TIFF with a Canon-style MakerNote), PNG and MP4 files. No
- * binary fixtures are needed. Not part of the public surface.
+ * binary fixtures are needed. Lives in tests/, so it is never compiled into
+ * the binary.
  *
  * @module
  */
 
 import piexif from "piexifjs";
-import { concatBytes, latin1Bytes, toBinaryString, utf8 } from "./_bytes.ts";
-import { buildSegment } from "./jpeg_segments.ts";
-import { buildChunk, PNG_SIGNATURE } from "./png.ts";
+import {
+  concatBytes,
+  latin1Bytes,
+  toBinaryString,
+  utf8,
+} from "../../src/metadata/_bytes.ts";
+import { buildSegment } from "../../src/metadata/jpeg_segments.ts";
+import { buildChunk, PNG_SIGNATURE } from "../../src/metadata/png.ts";
 
 /** A seeded pseudo-random generator (mulberry32). */
 export function random(seed: number): () => number {
