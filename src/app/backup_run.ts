@@ -145,6 +145,16 @@ export interface BackupDeps {
   files: BackupFiles;
   clock: Clock;
   reporter: Reporter;
+  /**
+   * The API pacer (`src/http/pacer.ts`): given the state's record of recent
+   * calls, so that runs on this folder share one hourly budget.
+   */
+  pacer?: {
+    attachLog(log: {
+      callsSince(since: number): number[];
+      recordCall(at: number): void;
+    }): void;
+  };
 }
 
 /** Options of one run. */
@@ -242,6 +252,7 @@ export async function runBackup(
   const startedAt = new Date(clock.now());
   const store = StateStore.open(join(options.root, STATE_FILE));
   try {
+    deps.pacer?.attachLog(store);
     return await new BackupRun(deps, options, store).run(startedAt);
   } finally {
     store.close();

@@ -62,6 +62,24 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function callsPerHour(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) {
+    throw new InvalidArgumentError(
+      "expected API calls per hour, a whole number from 1 to 3600 (Flickr's limit per key)",
+    );
+  }
+  return n;
+}
+
+/** `--api-budget`, shared by `backup` and `verify --repair`. */
+function apiBudgetOption() {
+  return new Option(
+    "--api-budget <calls>",
+    "most Flickr API calls in any hour, counted across runs on this folder (lower it when other tools share the API key)",
+  ).default(3600).argParser(callsPerHour);
+}
+
 function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) {
@@ -143,6 +161,7 @@ Examples:
       new Option("-c, --concurrency <n>", "parallel downloads").default(4)
         .argParser(positiveInt),
     )
+    .addOption(apiBudgetOption())
     .addOption(
       new Option(
         "--album-links <mode>",
@@ -223,6 +242,7 @@ Examples:
       new Option("-c, --concurrency <n>", "parallel downloads (--repair)")
         .default(4).argParser(positiveInt),
     )
+    .addOption(apiBudgetOption())
     .addOption(
       new Option(
         "--album-links <mode>",

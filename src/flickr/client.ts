@@ -80,7 +80,7 @@ export interface CreateFlickrClientOptions {
   credentials: FlickrCredentials;
   /**
    * The pacer shared by every caller of this key, or settings for a new one.
-   * Default: a new {@link Pacer} at 3600 calls an hour, burst 20.
+   * Default: a new {@link Pacer} with a budget of 3600 calls an hour.
    */
   pacer?: Pacer | PacerOptions;
   /** Overrides of the retry policy (`DEFAULT_RETRY_POLICY`). */

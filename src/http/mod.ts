@@ -17,16 +17,16 @@ export {
 } from "./backoff.ts";
 export {
   blockUntil,
-  DEFAULT_BURST,
+  type CallLog,
   DEFAULT_PER_HOUR,
+  defaultBurst,
+  gapMs,
+  HOUR_MS,
   initialPacerState,
-  msPerToken,
-  nextDelay,
+  nextSlot,
   Pacer,
   type PacerOptions,
   type PacerState,
-  refill,
-  reserve,
 } from "./pacer.ts";
 export {
   classifyError,

@@ -145,6 +145,11 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 `;
 
+// The pacer's record of recent API calls. Not part of SCHEMA: a state file
+// of an earlier build simply gains it, and readers never need it.
+const API_CALLS_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS api_calls (at INTEGER NOT NULL)";
+
 /** SQLite-backed resume state of one backup folder. */
 export class StateStore {
   readonly path: string;
@@ -169,7 +174,12 @@ export class StateStore {
       db.exec("PRAGMA busy_timeout = 5000");
       checkStateFile(db, path);
       db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = FULL");
+      // NORMAL: a commit is not fsynced until the next WAL checkpoint. A
+      // crash of the process loses nothing; a power cut may lose the latest
+      // commits, which is safe: every file is made durable before the
+      // commit that marks it done, so the state can only fall behind the
+      // disk (such files are recognised, not fetched again), never ahead.
+      db.exec("PRAGMA synchronous = NORMAL");
       const store = new StateStore(path, db);
       store.#migrate();
       return store;
@@ -192,6 +202,7 @@ export class StateStore {
   #migrate(): void {
     this.#db.exec(SCHEMA);
     refuseMissingColumns(this.#db, this.path);
+    this.#db.exec(API_CALLS_SCHEMA);
     this.#db.prepare(
       "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
     ).run(String(SCHEMA_VERSION));
@@ -217,6 +228,23 @@ export class StateStore {
       this.#db.exec("ROLLBACK");
       throw error;
     }
+  }
+
+  /**
+   * Start times (ms) of the API calls recorded after `since` (the pacer's
+   * rolling hour, shared by every run on this folder); older ones are
+   * forgotten.
+   */
+  callsSince(since: number): number[] {
+    this.#stmt("DELETE FROM api_calls WHERE at <= ?").run(since);
+    return (this.#stmt("SELECT at FROM api_calls ORDER BY at").all() as {
+      at: number;
+    }[]).map((row) => Number(row.at));
+  }
+
+  /** Records that an API call started at `at` (ms). */
+  recordCall(at: number): void {
+    this.#stmt("INSERT INTO api_calls(at) VALUES (?)").run(at);
   }
 
   /** Reads a value from the key/value table. */

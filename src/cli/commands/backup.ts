@@ -17,6 +17,7 @@ import {
 } from "../../errors.ts";
 import { flickrEndpoints } from "../../flickr/endpoints.ts";
 import { createFlickrClient } from "../../flickr/client.ts";
+import { DEFAULT_PER_HOUR, Pacer } from "../../http/pacer.ts";
 import { type BackupFiles, runBackup } from "../../app/backup_run.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
@@ -51,6 +52,8 @@ export interface BackupCommandOptions extends CommonOptions {
   timeout: number;
   /** First retry delay in ms (tests make it small). */
   retryDelay: number;
+  /** Most API calls in any rolling hour, shared by runs on this folder. */
+  apiBudget?: number | undefined;
 }
 
 /** How many per-run log files are kept in the backup folder. */
@@ -197,9 +200,14 @@ export async function runBackupCommand(
     }
     secrets.push(tokens.oauthToken, tokens.oauthTokenSecret);
 
+    const pacer = new Pacer({
+      clock: deps.clock,
+      perHour: options.apiBudget ?? DEFAULT_PER_HOUR,
+    });
     const flickr = createFlickrClient({
       http: deps.http,
       clock: deps.clock,
+      pacer,
       endpoints,
       credentials: {
         consumerKey: keys.apiKey,
@@ -252,6 +260,7 @@ export async function runBackupCommand(
         files,
         clock: deps.clock,
         reporter,
+        pacer,
       }, {
         root: dir,
         concurrency: options.concurrency,

@@ -35,6 +35,7 @@ export interface VerifyCommandOptions extends CommonOptions {
   embed?: boolean | undefined;
   timeout?: number | undefined;
   retryDelay?: number | undefined;
+  apiBudget?: number | undefined;
 }
 
 /** Seams for tests. */
@@ -128,6 +129,7 @@ export async function runVerifyCommand(
     embed: options.embed ?? true,
     timeout: options.timeout ?? 120,
     retryDelay: options.retryDelay ?? 1000,
+    apiBudget: options.apiBudget,
   });
   if (backupCode !== ExitCode.Ok && backupCode !== ExitCode.Partial) {
     return backupCode; // interrupted, locked, signed out…: already reported
