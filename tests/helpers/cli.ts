@@ -62,13 +62,18 @@ export async function runCliProcess(
   };
 }
 
-/** Spawns `main.ts` with the test permission set (stdio piped). */
+/**
+ * Spawns `main.ts` with the test permission set (stdio piped). The child may
+ * only use the module cache (`--cached-only`): it never downloads, so it
+ * never prints "Download ..." lines. `deno task test` and `deno task demo`
+ * fill the cache first (task "prepare": `deno install --frozen`).
+ */
 export function spawnCli(
   args: string[],
   options: CliRunOptions = {},
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", ...testFlags(), `${ROOT}main.ts`, ...args],
+    args: ["run", "--cached-only", ...testFlags(), `${ROOT}main.ts`, ...args],
     cwd: options.cwd ?? ROOT,
     env: { ...baseEnv(), NO_COLOR: "1", ...options.env },
     clearEnv: true,
