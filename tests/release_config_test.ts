@@ -37,7 +37,7 @@ Deno.test("every compile task bakes in exactly the tested release permission set
     assertEquals(
       tasks[`compile:${name}`],
       [
-        "deno compile --target",
+        "deno compile --exclude-unused-npm --target",
         triple,
         "--output",
         `dist/flickr-backup-${name}`,
