@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { encodeJpeg, mix32 } from "./jpeg.ts";
+import { encodeJpeg, mix32 } from "../helpers/jpeg.ts";
 import {
   type ByteSource,
   bytesSource,
@@ -133,6 +133,8 @@ function encodeContent(photo: FakePhoto, content: PhotoContent): Uint8Array {
         width: content.width ?? photo.width,
         height: content.height ?? photo.height,
         seed: content.seed,
+        components: 1,
+        jfif: content.exif === undefined,
         exif: content.exif,
         progressive: content.progressive,
         trailer: content.trailer,
@@ -174,6 +176,8 @@ export function sizeEntity(photo: FakePhoto, size: PhotoSize): FileEntity {
       width: size.width,
       height: size.height,
       seed: mix32(fnv1a(key)),
+      components: 1,
+      jfif: true,
       comment: `fake-flickr ${size.spec.label} ${photo.id}`,
     }));
   return {

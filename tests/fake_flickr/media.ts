@@ -13,8 +13,8 @@ import {
   MAX_SEGMENT,
   mix32,
   segmentLayout,
-} from "./jpeg.ts";
-import type { CameraExif } from "./jpeg.ts";
+} from "../helpers/jpeg.ts";
+import type { CameraExif } from "../helpers/jpeg.ts";
 
 /** Bytes readable by range, in chunks of at most {@linkcode CHUNK} bytes. */
 export interface ByteSource {
@@ -182,6 +182,8 @@ export function generatedSource(options: GeneratedOptions): ByteSource {
       width: options.width ?? 64,
       height: options.height ?? 48,
       seed,
+      components: 1,
+      jfif: options.exif === undefined,
       exif: options.exif,
       comment: `fake-flickr generated seed=${seed}`,
     });

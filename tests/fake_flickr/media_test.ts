@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { assert, assertBytes, assertEquals } from "./_assert.ts";
-import { encodeJpeg } from "./jpeg.ts";
+import { encodeJpeg } from "../helpers/jpeg.ts";
 import {
   encodeGif,
   encodePng,

@@ -63,7 +63,11 @@ export {
   replaceOriginal,
   rng,
 } from "./scenario.ts";
-export { type CameraExif, encodeJpeg, type JpegOptions } from "./jpeg.ts";
+export {
+  type CameraExif,
+  encodeJpeg,
+  type JpegOptions,
+} from "../helpers/jpeg.ts";
 export {
   type ByteSource,
   encodeGif,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CameraExif } from "./jpeg.ts";
+import type { CameraExif } from "../helpers/jpeg.ts";
 import type { GeneratedFormat } from "./media.ts";
 
 /** How a photo's original bytes are produced. */

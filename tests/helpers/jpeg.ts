@@ -1,10 +1,13 @@
 /**
- * A tiny deterministic JPEG encoder for test data: grayscale, DC-only blocks
- * (a smooth gradient seeded per photo), baseline (SOF0) or progressive (SOF2),
- * with an optional camera EXIF block (hand-built TIFF IFDs), a COM segment,
+ * The one JPEG encoder of the test suite (fake Flickr content, metadata tests,
+ * benchmarks): grey or colour, baseline (SOF0) or progressive (SOF2), DC
+ * levels a seeded gradient per block, optional AC noise, with optional JFIF,
+ * camera EXIF (hand-built TIFF IFDs), extra APPn segments, a COM segment,
  * padding segments and trailer bytes after EOI. The output is a valid JPEG
  * that any decoder and ExifTool read; its SOF dimensions are the requested
- * ones.
+ * ones. Huffman tables are simple valid canonical tables (DC categories 0..11
+ * with 4-bit codes, all 162 AC symbols with 8-bit codes) and the quantisation
+ * table is flat (8), so a block's DC level is its mean minus 128.
  *
  * @module
  */
@@ -45,13 +48,21 @@ export interface JpegOptions {
   width: number;
   /** Image height in pixels (1..65535). */
   height: number;
-  /** Seed for the gradient, so every photo's bytes differ; default 1. */
-  seed?: number;
-  /** Camera EXIF (APP1); without it the file carries a JFIF APP0 instead. */
-  exif?: CameraExif;
-  /** Progressive (SOF2, a DC scan then an AC scan) instead of baseline. */
+  /** 1 grey or 3 colour components; default 3. */
+  components?: 1 | 3;
+  /** Progressive (SOF2: a DC scan, then one AC scan a component). */
   progressive?: boolean;
-  /** Text of a COM segment (UTF-8). */
+  /** Largest AC coefficient category (0 = flat blocks, up to 10); default 0. */
+  noise?: number;
+  /** Seed for the picture, so every photo's bytes differ; default 1. */
+  seed?: number;
+  /** A JFIF APP0 right after SOI. */
+  jfif?: boolean;
+  /** Camera EXIF (APP1), after JFIF. */
+  exif?: CameraExif;
+  /** APPn segments (complete, with marker), after JFIF and EXIF. */
+  segments?: Uint8Array[];
+  /** Text of a COM segment (UTF-8), after the APPn segments. */
   comment?: string;
   /** Bytes appended after EOI (e.g. a motion-photo trailer). */
   trailer?: Uint8Array;
@@ -76,7 +87,7 @@ export function encodeJpeg(options: JpegOptions): Uint8Array {
 
 /**
  * Splits a JPEG in two halves, so that padding segments can go between:
- * `head` = SOI + APP0/APP1 + COM, `tail` = DQT … EOI + trailer.
+ * `head` = SOI + APPn + COM, `tail` = DQT … EOI + trailer.
  */
 export function jpegParts(
   options: JpegOptions,
@@ -87,72 +98,134 @@ export function jpegParts(
   ) {
     throw new RangeError(`Cannot encode JPEG of size ${width}x${height}`);
   }
-  const seed = options.seed ?? 1;
-  const head: Uint8Array[] = [new Uint8Array([0xff, 0xd8])];
+  const head: Uint8Array[] = [Uint8Array.of(0xff, 0xd8)];
+  if (options.jfif) head.push(segment(0xe0, JFIF));
   if (options.exif) {
     head.push(segment(0xe1, exifApp1(options.exif, width, height)));
-  } else {
-    head.push(
-      segment(
-        0xe0,
-        new Uint8Array([
-          0x4a,
-          0x46,
-          0x49,
-          0x46,
-          0x00,
-          1,
-          1,
-          0,
-          0,
-          1,
-          0,
-          1,
-          0,
-          0,
-        ]),
-      ),
-    );
   }
+  head.push(...(options.segments ?? []));
   if (options.comment !== undefined) {
     head.push(segment(0xfe, new TextEncoder().encode(options.comment)));
   }
 
-  const tail: Uint8Array[] = [];
-  // DQT: table 0, 8-bit; DC quantizer 8 so a block's DC = level - 128.
-  const dqt = new Uint8Array(65);
-  dqt[0] = 0;
-  for (let i = 1; i <= 64; i++) dqt[i] = i === 1 ? 8 : 16;
-  tail.push(segment(0xdb, dqt));
-  const sof = new Uint8Array([
-    8,
-    height >> 8,
-    height & 255,
-    width >> 8,
-    width & 255,
-    1,
-    1,
-    0x11,
-    0,
-  ]);
-  tail.push(segment(options.progressive ? 0xc2 : 0xc0, sof));
-  tail.push(segment(0xc4, dhtPayload(0x00, DC_BITS, DC_VALS)));
-  tail.push(segment(0xc4, dhtPayload(0x10, AC_BITS, AC_VALS)));
-
-  const dcs = blockLevels(width, height, seed);
-  if (options.progressive) {
-    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 0, 0, 0])));
-    tail.push(entropy(dcs, { dc: true, eob: false }));
-    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 1, 63, 0])));
-    tail.push(entropy(dcs, { dc: false, eob: true }));
+  const components = options.components ?? 3;
+  const blocks = blockCoefficients(options, components);
+  const ids = Array.from({ length: components }, (_, i) => i + 1);
+  const tail: Uint8Array[] = frameSegments(
+    width,
+    height,
+    components,
+    options.progressive ? 0xc2 : 0xc0,
+  );
+  if (!options.progressive) {
+    tail.push(sos(ids, 0, 63));
+    const bits = new BitWriter(blocks.length);
+    const predictors = new Array<number>(components).fill(0);
+    for (const mcu of blocks) {
+      mcu.forEach((block, c) => {
+        writeDc(bits, block[0]! - predictors[c]!);
+        predictors[c] = block[0]!;
+        writeAc(bits, block);
+      });
+    }
+    tail.push(bits.finish());
   } else {
-    tail.push(segment(0xda, new Uint8Array([1, 1, 0x00, 0, 63, 0])));
-    tail.push(entropy(dcs, { dc: true, eob: true }));
+    tail.push(sos(ids, 0, 0));
+    const dc = new BitWriter(blocks.length);
+    const predictors = new Array<number>(components).fill(0);
+    for (const mcu of blocks) {
+      mcu.forEach((block, c) => {
+        writeDc(dc, block[0]! - predictors[c]!);
+        predictors[c] = block[0]!;
+      });
+    }
+    tail.push(dc.finish());
+    for (let c = 0; c < components; c++) {
+      tail.push(sos([c + 1], 1, 63));
+      const ac = new BitWriter(blocks.length);
+      for (const mcu of blocks) writeAc(ac, mcu[c]!);
+      tail.push(ac.finish());
+    }
   }
-  tail.push(new Uint8Array([0xff, 0xd9]));
+  tail.push(Uint8Array.of(0xff, 0xd9));
   if (options.trailer) tail.push(options.trailer);
   return { head: concat(head), tail: concat(tail) };
 }
+
+/**
+ * Writes a large baseline colour JPEG to `file` without holding it in
+ * memory: one noisy MCU row is encoded once and repeated, with a restart
+ * marker after each row. Returns the number of bytes written.
+ */
+export async function writeLargeJpeg(
+  file: Deno.FsFile,
+  options: { width: number; targetBytes: number; segments?: Uint8Array[] },
+): Promise<number> {
+  const width = options.width;
+  const row = encodeJpegRow(width, 7);
+  const rows = Math.max(1, Math.ceil(options.targetBytes / (row.length + 2)));
+  const height = rows * 8;
+  const head = concat([
+    Uint8Array.of(0xff, 0xd8),
+    ...(options.segments ?? []),
+    ...frameSegments(width, height, 3, 0xc0),
+    segment(0xdd, Uint8Array.of((width / 8) >>> 8, (width / 8) & 0xff)),
+    sos([1, 2, 3], 0, 63),
+  ]);
+  let written = 0;
+  const write = async (bytes: Uint8Array) => {
+    let at = 0;
+    while (at < bytes.length) at += await file.write(bytes.subarray(at));
+    written += bytes.length;
+  };
+  await write(head);
+  // Batch rows into ~1 MiB writes.
+  const perBatch = Math.max(1, Math.floor((1 << 20) / (row.length + 2)));
+  for (let r = 0; r < rows; r += perBatch) {
+    const parts: Uint8Array[] = [];
+    for (let i = r; i < Math.min(rows, r + perBatch); i++) {
+      parts.push(row);
+      if (i < rows - 1) parts.push(Uint8Array.of(0xff, 0xd0 + (i % 8)));
+    }
+    await write(concat(parts));
+  }
+  await write(Uint8Array.of(0xff, 0xd9));
+  return written;
+}
+
+function encodeJpegRow(width: number, seed: number): Uint8Array {
+  const blocks = blockCoefficients(
+    { width, height: 8, noise: 7, seed },
+    3,
+  );
+  const bits = new BitWriter(blocks.length);
+  const predictors = [0, 0, 0];
+  for (const mcu of blocks) {
+    mcu.forEach((block, c) => {
+      writeDc(bits, block[0]! - predictors[c]!);
+      predictors[c] = block[0]!;
+      writeAc(bits, block);
+    });
+  }
+  return bits.finish();
+}
+
+const JFIF = Uint8Array.of(
+  0x4a,
+  0x46,
+  0x49,
+  0x46,
+  0x00,
+  1,
+  1,
+  0,
+  0,
+  1,
+  0,
+  1,
+  0,
+  0,
+);
 
 /**
  * COM padding segments totalling exactly `total` bytes (total >= 4, or 0),
@@ -210,81 +283,175 @@ export function segmentLayout(total: number): {
     lengthOf: lengths,
   };
 }
+const DC_SYMBOLS = Array.from({ length: 12 }, (_, i) => i);
+const AC_SYMBOLS = [
+  0x00,
+  0xf0,
+  ...Array.from(
+    { length: 160 },
+    (_, i) => ((i % 16) << 4) | (Math.floor(i / 16) + 1),
+  ),
+];
 
-// Standard luminance DC table (ITU T.81 Annex K.3): categories 0..11.
-const DC_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
-const DC_VALS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-// A small AC table: EOB (0x00) = "00", plus one unused symbol 0x01 = "01".
-const AC_BITS = [0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-const AC_VALS = [0x00, 0x01];
-
-function dhtPayload(tcTh: number, bits: number[], vals: number[]): Uint8Array {
-  return new Uint8Array([tcTh, ...bits, ...vals]);
-}
-
-/** Canonical Huffman codes (T.81 Annex C) as symbol → [code, length]. */
-function huffmanCodes(
-  bits: number[],
-  vals: number[],
-): Map<number, [number, number]> {
-  const codes = new Map<number, [number, number]>();
-  let code = 0;
-  let k = 0;
-  for (let len = 1; len <= 16; len++) {
-    for (let i = 0; i < (bits[len - 1] ?? 0); i++) {
-      codes.set(vals[k++] ?? 0, [code, len]);
-      code++;
-    }
-    code <<= 1;
-  }
+/** Canonical codes when every symbol has the same code length. */
+function huffmanCodes(symbols: number[]): Map<number, number> {
+  const codes = new Map<number, number>();
+  symbols.forEach((symbol, i) => codes.set(symbol, i));
   return codes;
 }
 
-const DC_CODES = huffmanCodes(DC_BITS, DC_VALS);
-const AC_CODES = huffmanCodes(AC_BITS, AC_VALS);
+const DC_CODES = huffmanCodes(DC_SYMBOLS);
+const AC_CODES = huffmanCodes(AC_SYMBOLS);
 
-/** Quantized DC value (level - 128) per 8×8 block, row-major. */
-function blockLevels(width: number, height: number, seed: number): Int16Array {
-  const bw = Math.ceil(width / 8);
-  const bh = Math.ceil(height / 8);
-  const out = new Int16Array(bw * bh);
+function dhtSegment(): Uint8Array {
+  const table = (cls: number, bitsLength: number, symbols: number[]) => {
+    const counts = new Uint8Array(16);
+    counts[bitsLength - 1] = symbols.length;
+    return concat([
+      Uint8Array.of((cls << 4) | 0),
+      counts,
+      Uint8Array.from(symbols),
+    ]);
+  };
+  return segment(
+    0xc4,
+    concat([table(0, 4, DC_SYMBOLS), table(1, 8, AC_SYMBOLS)]),
+  );
+}
+
+function frameSegments(
+  width: number,
+  height: number,
+  components: number,
+  marker: number,
+): Uint8Array[] {
+  const dqt = segment(
+    0xdb,
+    concat([Uint8Array.of(0), new Uint8Array(64).fill(8)]),
+  );
+  const sof = segment(
+    marker,
+    concat([
+      Uint8Array.of(
+        8,
+        height >>> 8,
+        height & 0xff,
+        width >>> 8,
+        width & 0xff,
+        components,
+      ),
+      ...Array.from(
+        { length: components },
+        (_, i) => Uint8Array.of(i + 1, 0x11, 0),
+      ),
+    ]),
+  );
+  return [dqt, sof, dhtSegment()];
+}
+
+function sos(componentIds: number[], ss: number, se: number): Uint8Array {
+  return segment(
+    0xda,
+    concat([
+      Uint8Array.of(componentIds.length),
+      ...componentIds.map((id) => Uint8Array.of(id, 0x00)),
+      Uint8Array.of(ss, se, 0),
+    ]),
+  );
+}
+
+/**
+ * Coefficients of every block, MCU by MCU (one 8×8 block a component).
+ * Luma: a triangle wave whose phase and slope come from the seed, so
+ * neighbouring blocks stay close and every seed gives other bytes; chroma:
+ * plain gradients. With `noise`, random AC coefficients on top.
+ */
+function blockCoefficients(
+  options: Pick<JpegOptions, "width" | "height" | "noise" | "seed">,
+  components: number,
+): Int16Array[][] {
+  const bw = Math.ceil(options.width / 8);
+  const bh = Math.ceil(options.height / 8);
+  const seed = options.seed ?? 1;
   const s = mix32(seed);
   const base = s & 0xff;
   const dx = ((s >>> 8) & 7) + 1;
   const dy = ((s >>> 11) & 7) + 1;
+  const next = random(seed);
+  const noise = options.noise ?? 0;
+  const out: Int16Array[][] = [];
   for (let y = 0; y < bh; y++) {
     for (let x = 0; x < bw; x++) {
-      // A triangle wave keeps neighbouring blocks close (small DC diffs).
-      const t = (base + Math.floor((x * dx + y * dy) / 2)) % 512;
-      const level = t < 256 ? t : 511 - t;
-      out[y * bw + x] = level - 128;
+      const mcu: Int16Array[] = [];
+      for (let c = 0; c < components; c++) {
+        const block = new Int16Array(64);
+        if (c === 0) {
+          const t = (base + Math.floor((x * dx + y * dy) / 2)) % 512;
+          block[0] = (t < 256 ? t : 511 - t) - 128;
+        } else {
+          block[0] = Math.round((c === 1 ? x / bw : y / bh) * 100) - 50;
+        }
+        for (let k = 1; noise > 0 && k < 64; k++) {
+          if (next() < 0.5) continue;
+          const size = 1 + Math.floor(next() * noise);
+          const magnitude = (1 << (size - 1)) +
+            Math.floor(next() * (1 << (size - 1)));
+          block[k] = next() < 0.5 ? -magnitude : magnitude;
+        }
+        mcu.push(block);
+      }
+      out.push(mcu);
     }
   }
   return out;
 }
 
-function entropy(
-  dcs: Int16Array,
-  parts: { dc: boolean; eob: boolean },
-): Uint8Array {
-  const w = new BitWriter(dcs.length);
-  let prev = 0;
-  const eob = AC_CODES.get(0) ?? [0, 2];
-  for (const dc of dcs) {
-    if (parts.dc) {
-      const diff = dc - prev;
-      prev = dc;
-      const mag = Math.abs(diff);
-      const cat = mag === 0 ? 0 : 32 - Math.clz32(mag);
-      const [code, len] = DC_CODES.get(cat) ?? [0, 2];
-      w.write(code, len);
-      if (cat > 0) {
-        w.write(diff > 0 ? diff : (diff - 1) & ((1 << cat) - 1), cat);
-      }
+function category(value: number): number {
+  const abs = Math.abs(value);
+  return abs === 0 ? 0 : 32 - Math.clz32(abs);
+}
+
+function writeValue(bits: BitWriter, value: number, size: number) {
+  if (size === 0) return;
+  bits.write(value >= 0 ? value : value + (1 << size) - 1, size);
+}
+
+function writeDc(bits: BitWriter, diff: number) {
+  const size = category(diff);
+  bits.write(DC_CODES.get(size)!, 4);
+  writeValue(bits, diff, size);
+}
+
+function writeAc(bits: BitWriter, coefficients: Int16Array) {
+  let run = 0;
+  for (let k = 1; k < 64; k++) {
+    const value = coefficients[k]!;
+    if (value === 0) {
+      run++;
+      continue;
     }
-    if (parts.eob) w.write(eob[0], eob[1]);
+    while (run > 15) {
+      bits.write(AC_CODES.get(0xf0)!, 8);
+      run -= 16;
+    }
+    const size = category(value);
+    bits.write(AC_CODES.get((run << 4) | size)!, 8);
+    writeValue(bits, value, size);
+    run = 0;
   }
-  return w.finish();
+  if (run > 0) bits.write(AC_CODES.get(0x00)!, 8);
+}
+
+/** A seeded pseudo-random generator (mulberry32). */
+export function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** MSB-first bit writer with JPEG 0xFF byte stuffing. */
