@@ -14,6 +14,7 @@ import type { ByteSource } from "./media.ts";
 import { bytesSource } from "./media.ts";
 import type { Account, FakePhoto } from "./scenario.ts";
 import { photoSizes } from "./sizes.ts";
+import { requestedRange } from "../helpers/http_range.ts";
 
 /** A reply before faults and streaming are applied. */
 export interface Reply {
@@ -197,27 +198,6 @@ export function sliceSource(
   };
 }
 
-/** Parses a single `bytes=` range against `size`. */
-export function parseRange(
-  header: string,
-  size: number,
-): { start: number; end: number } | "unsatisfiable" | undefined {
-  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!m) return undefined; // multi-range or junk: serve the whole file
-  const [, a = "", b = ""] = m;
-  if (a === "" && b === "") return undefined;
-  if (a === "") {
-    const n = Number(b);
-    if (n === 0) return "unsatisfiable";
-    return { start: Math.max(0, size - n), end: size - 1 };
-  }
-  const start = Number(a);
-  const end = b === "" ? size - 1 : Math.min(Number(b), size - 1);
-  if (b !== "" && Number(b) < start) return undefined;
-  if (start >= size) return "unsatisfiable";
-  return { start, end };
-}
-
 function httpDate(unix: number): string {
   return new Date(unix * 1000).toUTCString();
 }
@@ -251,15 +231,7 @@ export function serveEntity(
     return { status: 304, headers };
   }
 
-  const rangeHeader = req.headers.get("range");
-  let range = rangeHeader ? parseRange(rangeHeader, size) : undefined;
-  const ifRange = req.headers.get("if-range");
-  if (range && ifRange) {
-    const matches = ifRange.startsWith('"') || ifRange.startsWith("W/")
-      ? ifRange === etag
-      : ifRange === lastModified;
-    if (!matches) range = undefined;
-  }
+  let range = requestedRange(req.headers, size, { etag, lastModified });
   if (range && plan.range?.kind === "ignoreRange") range = undefined;
 
   if (range === "unsatisfiable") {

@@ -12,6 +12,8 @@
  * @module
  */
 
+import { requestedRange } from "./http_range.ts";
+
 /** Bytes produced on demand, so a 300 MB body never sits in memory. */
 export interface GeneratedBody {
   size: number;
@@ -208,27 +210,26 @@ async function answer(
   }
 
   let start = 0;
+  let end = size;
   let status = 200;
-  const range = /^bytes=(\d+)-$/.exec(req.headers.get("range") ?? "");
-  const ifRange = req.headers.get("if-range");
-  const rangeApplies = range !== null && !b.ignoreRange &&
-    (ifRange === null ||
-      (etag !== null && !etag.startsWith("W/") && ifRange === etag));
-  if (rangeApplies && range) {
-    start = Number(range[1]);
-    if (start >= size) {
-      headers.set("content-range", `bytes */${size}`);
-      return new Response(null, { status: 416, headers });
-    }
+  const range = b.ignoreRange
+    ? undefined
+    : requestedRange(req.headers, size, { etag });
+  if (range === "unsatisfiable") {
+    headers.set("content-range", `bytes */${size}`);
+    return new Response(null, { status: 416, headers });
+  }
+  if (range) {
     status = 206;
-    start = Math.max(0, start - (b.misalignBy ?? 0));
+    start = Math.max(0, range.start - (b.misalignBy ?? 0));
+    end = range.end + 1;
     const total = b.wrongTotal ? size + 1 : size;
-    headers.set("content-range", `bytes ${start}-${size - 1}/${total}`);
+    headers.set("content-range", `bytes ${start}-${range.end}/${total}`);
   }
   return streamResponse(
     resource.body,
     start,
-    size,
+    end,
     status,
     headers,
     b,
