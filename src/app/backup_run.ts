@@ -34,6 +34,14 @@ import {
   STREAM_RANK,
   VIDEO_SIZE_RANK,
 } from "./sources.ts";
+import {
+  folderInside,
+  isFlickrId,
+  knownExtension,
+  pathInside,
+  refuseLink,
+} from "../platform/safe_path.ts";
+import { chooseExtension } from "../download/file_download.ts";
 
 /** Folder for photos in no album. */
 export const UNSORTED = "Unsorted";
@@ -250,7 +258,13 @@ export async function runBackup(
 ): Promise<BackupSummary> {
   const { flickr, reporter, clock } = deps;
   const startedAt = new Date(clock.now());
-  const store = StateStore.open(join(options.root, STATE_FILE));
+  const statePath = join(options.root, STATE_FILE);
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) {
+    await refuseLink(statePath + suffix, "file");
+  }
+  await refuseLink(join(options.root, UNSORTED), "folder");
+  await refuseLink(join(options.root, ".trash"), "folder");
+  const store = StateStore.open(statePath);
   try {
     deps.pacer?.attachLog(store);
     return await new BackupRun(deps, options, store).run(startedAt);
@@ -405,6 +419,12 @@ class BackupRun {
     const sets: AlbumSet[] = [];
     let position = 0;
     for await (const set of this.#deps.flickr.listPhotosets()) {
+      if (!isFlickrId(set.id)) {
+        this.#warn(
+          `Skipping an album Flickr listed with the invalid id "${set.id}"`,
+        );
+        continue;
+      }
       const count = set.countPhotos + set.countVideos;
       this.#store.upsertAlbum({
         id: set.id,
@@ -538,7 +558,7 @@ class BackupRun {
       return;
     }
     const stamp = new Date(this.#deps.clock.now()).toISOString().slice(0, 10);
-    const trash = join(".trash", stamp);
+    const trash = `.trash/${stamp}`;
     for (const row of gone) {
       const paths = new Set(
         [row.relPath, ...this.#store.placements(row.id).map((p) => p.relPath)]
@@ -579,8 +599,9 @@ class BackupRun {
         this.#store.setAlbumFolder(album.id, name);
         continue;
       }
-      const from = join(this.#options.root, album.folder);
-      const to = join(this.#options.root, name);
+      const from = await pathInside(this.#options.root, album.folder);
+      const to = await pathInside(this.#options.root, name);
+      await refuseLink(from, "folder");
       if (!(await exists(from))) {
         this.#store.renameFolder(album.id, album.folder, name);
       } else if (await exists(to)) {
@@ -624,6 +645,12 @@ class BackupRun {
       : [{ albumId: "", folder: UNSORTED }];
     const url = photoPageUrl(photo, this.#owner.nsid);
     try {
+      if (!isFlickrId(photo.id)) {
+        throw new AppError(
+          `Flickr listed a photo with the invalid id "${photo.id}"; it is not saved`,
+          ExitCode.Partial,
+        );
+      }
       let saved: SavedFile | undefined;
       if (refresh) {
         saved = await this.#existingCanonical(row);
@@ -701,7 +728,7 @@ class BackupRun {
 
   /** The file of a done photo, for a metadata or album update. */
   async #existingCanonical(row: PhotoRow): Promise<SavedFile> {
-    const path = join(this.#options.root, row.relPath);
+    const path = await pathInside(this.#options.root, row.relPath);
     if (!(await exists(path))) {
       throw new AppError(
         `"${row.relPath}" is missing from the backup: run "flickr-backup verify --repair"`,
@@ -862,7 +889,8 @@ class BackupRun {
     expect: "image" | "video",
     extension?: string,
   ): Promise<SavedFile | undefined> {
-    const dir = join(this.#options.root, folder);
+    const dir = await pathInside(this.#options.root, folder);
+    await refuseLink(dir, "folder");
     const names: string[] = [];
     if (extension) names.push(`${id}.${extension}`);
     else {
@@ -923,10 +951,12 @@ class BackupRun {
         return existing;
       }
     }
-    const dir = join(this.#options.root, folder);
-    await Deno.mkdir(dir, { recursive: true });
-    let relName = `${photo.id}.${source.extension}`;
-    let path = join(dir, relName);
+    await folderInside(this.#options.root, folder);
+    // A listed format that is not a known extension is not trusted: the
+    // bytes name the file once they are here.
+    const planned = knownExtension(source.extension);
+    let relName = `${photo.id}.${planned ?? "download"}`;
+    let path = await pathInside(this.#options.root, `${folder}/${relName}`);
     const result = await this.#deps.downloader.download({
       url: source.url,
       dest: path,
@@ -943,18 +973,35 @@ class BackupRun {
         }
         : {}),
     });
-    const suggested = result.suggestedExtension?.toLowerCase().replace(
-      /^\./,
-      "",
+    // The extension follows the bytes (PNG bytes at a .jpg URL are a .png).
+    const suggested = knownExtension(
+      result.suggestedExtension?.replace(/^\./, ""),
     );
-    if (
-      expect === "video" && suggested && /^[a-z0-9]{2,5}$/.test(suggested) &&
-      suggested !== source.extension
-    ) {
-      const renamed = `${photo.id}.${suggested}`;
-      await Deno.rename(path, join(dir, renamed));
+    const byBytes = knownExtension(
+      chooseExtension(
+        planned,
+        result.kind as Parameters<typeof chooseExtension>[1],
+      ),
+    ) ?? suggested;
+    const finalExt = expect === "video" && suggested && suggested !== planned
+      ? suggested
+      : byBytes;
+    if (!finalExt) {
+      await Deno.remove(path).catch(() => undefined);
+      throw new AppError(
+        `the file Flickr sent is not a format flickr-backup knows (${result.kind})`,
+        ExitCode.Partial,
+      );
+    }
+    if (finalExt !== planned) {
+      const renamed = `${photo.id}.${finalExt}`;
+      const target = await pathInside(
+        this.#options.root,
+        `${folder}/${renamed}`,
+      );
+      await Deno.rename(path, target);
       relName = renamed;
-      path = join(dir, renamed);
+      path = target;
     }
     this.#totals.downloaded++;
     const variant: SavedVariant = {
@@ -993,11 +1040,12 @@ class BackupRun {
     // The first album folder holds the canonical file.
     const canonicalRel = `${folders[0]!.folder}/${fileName}`;
     if (canonicalRel !== saved.relPath) {
-      await Deno.mkdir(join(root, folders[0]!.folder), { recursive: true });
-      await files.linkOrCopy(saved.path, join(root, canonicalRel), "hardlink");
-      await this.#copyXmp(saved.path, join(root, canonicalRel));
+      await folderInside(root, folders[0]!.folder);
+      const canonical = await pathInside(root, canonicalRel);
+      await files.linkOrCopy(saved.path, canonical, "hardlink");
+      await this.#copyXmp(saved.path, canonical);
       saved.relPath = canonicalRel;
-      saved.path = join(root, canonicalRel);
+      saved.path = canonical;
     }
     const meta = embedInput(photo, this.#owner);
     let embedded: SidecarContext["embedded"] = {
@@ -1046,11 +1094,10 @@ class BackupRun {
     const placements: { albumId: string; relPath: string }[] = [];
     const wanted = new Set<string>();
     for (const [index, place] of folders.entries()) {
-      const dir = join(root, place.folder);
+      const dir = await folderInside(root, place.folder);
       const relPath = `${place.folder}/${fileName}`;
       wanted.add(relPath);
       if (index > 0) {
-        await Deno.mkdir(dir, { recursive: true });
         await files.linkOrCopy(
           saved.path,
           join(dir, fileName),
@@ -1085,9 +1132,10 @@ class BackupRun {
         continue;
       }
       for (const suffix of ["", ".json", ".xmp"]) {
-        await Deno.remove(join(root, old.relPath + suffix)).catch(() =>
-          undefined
+        const stalePath = await pathInside(root, old.relPath + suffix).catch(
+          () => undefined,
         );
+        if (stalePath) await Deno.remove(stalePath).catch(() => undefined);
       }
     }
     return placements;
@@ -1217,10 +1265,10 @@ async function breakHardLinks(path: string): Promise<void> {
 
 /** Moves `<root>/<rel>` to `<root>/<trash>/<rel>` if it exists. */
 async function moveInto(root: string, rel: string, trash: string) {
-  const from = join(root, rel);
+  const from = await pathInside(root, rel);
   if (!(await exists(from))) return;
-  const to = join(root, trash, rel);
-  await Deno.mkdir(dirname(to), { recursive: true });
+  const to = await pathInside(root, `${trash}/${rel}`);
+  await folderInside(root, dirname(`${trash}/${rel}`));
   await Deno.rename(from, to);
 }
 

@@ -74,7 +74,9 @@ export function photoPageUrl(
 }
 
 function isoFromUnix(seconds: number | undefined): string | null {
-  return seconds ? new Date(seconds * 1000).toISOString() : null;
+  // An absurd value from Flickr (1e308) is no date, not a crash.
+  const date = seconds ? new Date(seconds * 1000) : undefined;
+  return date && Number.isFinite(date.getTime()) ? date.toISOString() : null;
 }
 
 /** Builds the sidecar object (stable key order, JSON-ready). */

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { AuthError, LocalFatalError } from "../errors.ts";
 import { atomicWriteFile } from "../platform/fs.ts";
+import { refuseLink } from "../platform/safe_path.ts";
 
 /** Name of the tokens file inside the backup folder. */
 export const TOKENS_FILE = ".flickr_tokens.json";
@@ -62,6 +63,9 @@ export async function loadTokens(
   dir: string,
 ): Promise<{ tokens: SavedTokens; warning?: string } | undefined> {
   const path = tokensPath(dir);
+  // A FIFO would hang the read; a link would read (and later replace)
+  // someone else's file.
+  await refuseLink(path, "file");
   let text: string;
   try {
     text = await Deno.readTextFile(path);

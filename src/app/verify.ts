@@ -16,6 +16,7 @@
  * @module
  */
 
+import { folderInside, pathInside } from "../platform/safe_path.ts";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import type { Progress } from "./reporter.ts";
@@ -504,10 +505,8 @@ export async function moveAside(
   const moved: string[] = [];
   let trashDir = "";
   for (const rel of relPaths) {
-    const from = join(root, rel);
-    if (!isInside(root, from)) {
-      throw new Error(`Refusing to move "${rel}": outside the backup folder`);
-    }
+    // Inside the root, through no link the tool did not make.
+    const from = await pathInside(root, rel);
     try {
       await Deno.lstat(from);
     } catch (error) {
@@ -515,8 +514,8 @@ export async function moveAside(
       throw error;
     }
     if (!trashDir) trashDir = await makeTrashDir(root, now);
-    const to = join(root, trashDir, rel);
-    await Deno.mkdir(dirname(to), { recursive: true });
+    const to = await pathInside(root, `${trashDir}/${rel}`);
+    await folderInside(root, dirname(`${trashDir}/${rel}`));
     await Deno.rename(from, to);
     moved.push(rel);
   }
@@ -524,7 +523,7 @@ export async function moveAside(
 }
 
 async function makeTrashDir(root: string, now: Date): Promise<string> {
-  await Deno.mkdir(join(root, ".trash"), { recursive: true });
+  await folderInside(root, ".trash");
   const base = trashFolderName(now);
   for (let n = 1;; n++) {
     const name = `.trash/${n === 1 ? base : `${base}-${n}`}`;

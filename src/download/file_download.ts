@@ -55,6 +55,7 @@ import {
 } from "./_magic.ts";
 
 export type { Expectation, FileKind } from "./_magic.ts";
+export { chooseExtension } from "./_magic.ts";
 
 /** Suffix of a partial download (`.<name>.fbpart`). */
 export const PART_SUFFIX = ".fbpart";

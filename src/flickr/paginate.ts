@@ -68,7 +68,10 @@ export function readPage<Raw>(
   listKey: string,
 ): Page<Raw> {
   const raw = (container ?? {}) as RawPage;
-  const items = toList<Raw>(member(raw, listKey));
+  // A null or non-object entry (seen in the wild) is no photo: dropped.
+  const items = toList<Raw>(member(raw, listKey)).filter((item) =>
+    typeof item === "object" && item !== null
+  );
   const pages = toInt(raw.pages);
   return { items, pages: pages === undefined || pages < 0 ? 1 : pages };
 }

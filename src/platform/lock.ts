@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { LockedError } from "../errors.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { classifyFsError } from "./fs.ts";
+import { refuseLink, UnsafePathError } from "./safe_path.ts";
 
 /** Name of the lock file inside the backup folder. */
 export const LOCK_FILE_NAME = ".flickr_backup.lock";
@@ -52,10 +53,28 @@ export async function acquireLock(
 ): Promise<Lock> {
   const clock = options.clock ?? systemClock;
   const lockPath = path.join(dir, LOCK_FILE_NAME);
+  // A link (or FIFO) planted at the lock's name is refused, never followed:
+  // truncating it would damage the file it points to.
+  await refuseLink(lockPath, "file");
   let file: Deno.FsFile;
   try {
     file = await Deno.open(lockPath, { read: true, write: true, create: true });
   } catch (err) {
+    throw classifyFsError(err, lockPath);
+  }
+  try {
+    // Swapped for a link between the check and the open: refuse too.
+    const [opened, named] = [await file.stat(), await Deno.lstat(lockPath)];
+    if (
+      !opened.isFile || named.isSymlink || opened.ino !== named.ino ||
+      opened.dev !== named.dev
+    ) {
+      throw new UnsafePathError(
+        `"${lockPath}" changed while it was opened (a symbolic link?); run again`,
+      );
+    }
+  } catch (err) {
+    file.close();
     throw classifyFsError(err, lockPath);
   }
 

@@ -43,6 +43,8 @@ export interface FaultTarget {
  * - `jsonp`: the real REST reply wrapped as `jsonFlickrApi({...})`.
  * - `truncatedJson {keepBytes?}`: the real REST reply cut (default: half),
  *   sent completely with a matching Content-Length.
+ * - `rewriteJson {edit}`: the real REST reply (as an object) passed through
+ *   `edit` before it is sent: hostile ids, formats, nulls, escape codes.
  * - `reset {afterBytes}`: full Content-Length, N body bytes, then the
  *   connection is dropped (`fetch` → TypeError while reading the body).
  * - `shortBody {sendBytes, declaredLength?}`: Content-Length = declared
@@ -84,6 +86,10 @@ export type FaultKind =
   | { kind: "html200"; body?: string }
   | { kind: "jsonp" }
   | { kind: "truncatedJson"; keepBytes?: number }
+  | {
+    kind: "rewriteJson";
+    edit: (body: Record<string, unknown>) => Record<string, unknown>;
+  }
   | { kind: "reset"; afterBytes: number }
   | { kind: "shortBody"; sendBytes: number; declaredLength?: number }
   | { kind: "stall"; afterBytes: number; ms: number }

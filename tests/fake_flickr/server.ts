@@ -485,7 +485,11 @@ class FakeFlickrServer implements FakeFlickr {
     const truncate = plan.response?.kind === "truncatedJson"
       ? plan.response
       : undefined;
+    const rewrite = plan.response?.kind === "rewriteJson"
+      ? plan.response
+      : undefined;
     const send = (body: Record<string, unknown>): Reply => {
+      if (rewrite) body = rewrite.edit(structuredClone(body));
       const out = encodeReply(mode, body, callback);
       let bytes = new TextEncoder().encode(out.text);
       if (truncate) {
