@@ -260,6 +260,8 @@ interface ParsedTiff {
   gps?: Ifd;
   interop?: Ifd;
   ifd1?: Ifd;
+  /** A second ExifIFD, reached from IFD1 (some Olympus cameras). */
+  exif1?: Ifd;
   /** Where the original (camera) bytes end; our rebuilt area follows. */
   baseEnd: number;
   /** Whether the area from baseEnd on is ours (signature found). */
@@ -271,7 +273,8 @@ function parseTiff(tiff: Uint8Array): ParsedTiff {
   const ifd0 = reader.readIfd(reader.ifd0Offset, "IFD0");
   const sub = (tag: number, parent: Ifd | undefined, name: string) => {
     const entry = findEntry(parent, tag);
-    if (!entry) return undefined;
+    // A pointer with count 0 points nowhere (its field can hold anything).
+    if (!entry || entry.count === 0) return undefined;
     if (entry.type !== LONG && entry.type !== 13) {
       throw new ExifFormatError(`${name} pointer has type ${entry.type}`);
     }
@@ -281,6 +284,12 @@ function parseTiff(tiff: Uint8Array): ParsedTiff {
   const gps = sub(TAG.GpsIfd, ifd0, "GPS IFD");
   const interop = sub(TAG.InteropIfd, exif, "InteropIFD");
   const ifd1 = ifd0.next !== 0 ? reader.readIfd(ifd0.next, "IFD1") : undefined;
+  let exif1: Ifd | undefined;
+  try {
+    exif1 = sub(TAG.ExifIfd, ifd1, "IFD1 ExifIFD");
+  } catch {
+    // An unreadable second ExifIFD is left as it is (only its date is ours).
+  }
   const sig = EXIF_SIGNATURE_BYTES.length;
   const at = reader.ifd0Offset - sig;
   const signed = at >= 8 &&
@@ -295,6 +304,7 @@ function parseTiff(tiff: Uint8Array): ParsedTiff {
   if (gps) parsed.gps = gps;
   if (interop) parsed.interop = interop;
   if (ifd1) parsed.ifd1 = ifd1;
+  if (exif1) parsed.exif1 = exif1;
   return parsed;
 }
 
@@ -568,7 +578,7 @@ class Sink {
 
 function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
   sink.align();
-  const entries = [...ifd.entries].sort((a, b) => a.tag - b.tag);
+  const entries = ifd.entries;
   const tableAt = sink.length;
   sink.write(enc.u16(entries.length));
   const fieldAt: number[] = [];
@@ -632,6 +642,8 @@ interface Plan {
   ifd0: Map<number, DataValue>;
   exif: Map<number, DataValue>;
   gps: Map<number, DataValue>;
+  /** The second ExifIFD (from IFD1): only its DateTimeOriginal. */
+  exif1: Map<number, DataValue>;
 }
 
 /** Which of our values differ from what is stored. */
@@ -640,7 +652,12 @@ function planChanges(
   edit: ExifEdit,
   enc: Encoder,
 ): Plan {
-  const plan: Plan = { ifd0: new Map(), exif: new Map(), gps: new Map() };
+  const plan: Plan = {
+    ifd0: new Map(),
+    exif: new Map(),
+    gps: new Map(),
+    exif1: new Map(),
+  };
   const want = (
     target: Map<number, DataValue>,
     ifd: Ifd | undefined,
@@ -690,6 +707,14 @@ function planChanges(
     if (storedText !== edit.dateTimeOriginal) {
       plan.exif.set(TAG.DateTimeOriginal, enc.ascii(edit.dateTimeOriginal));
     }
+    // Every copy tells the same story: a second ExifIFD's date too.
+    const copy = findEntry(parsed?.exif1, TAG.DateTimeOriginal);
+    if (
+      copy && parsed &&
+      parsed.reader.ascii(copy)?.trim() !== edit.dateTimeOriginal
+    ) {
+      plan.exif1.set(TAG.DateTimeOriginal, enc.ascii(edit.dateTimeOriginal));
+    }
   }
   if (
     edit.createDateIfAbsent !== undefined &&
@@ -721,7 +746,8 @@ function planChanges(
 }
 
 function planIsEmpty(plan: Plan): boolean {
-  return plan.ifd0.size === 0 && plan.exif.size === 0 && plan.gps.size === 0;
+  return plan.ifd0.size === 0 && plan.exif.size === 0 &&
+    plan.gps.size === 0 && plan.exif1.size === 0;
 }
 
 /** Required IFD0 tags for a JPEG, for EXIF created from nothing. */
@@ -762,6 +788,15 @@ function newExifIfdValues(
 
 interface BuildOptions {
   dropThumbnail: boolean;
+  /** Write our IFDs over the zero padding at the end of the camera's bytes. */
+  reclaimPadding: boolean;
+}
+
+/** Inserts `entry` before the first entry with a larger tag. */
+function insertByTag(list: OutEntry[], entry: OutEntry): void {
+  const at = list.findIndex((e) => e.tag > entry.tag);
+  if (at < 0) list.push(entry);
+  else list.splice(at, 0, entry);
 }
 
 /** Rebuilds IFD0 (and the Exif/GPS IFDs when needed) after the base bytes. */
@@ -778,27 +813,32 @@ function build(
 
   // 1. The base: the original bytes (up to a previous signature), or a bare
   //    header for EXIF created from nothing, then the signature.
-  let baseEnd = parsed ? parsed.baseEnd : 8;
+  let keep = parsed ? cameraEnd(parsed) : 0;
   if (parsed && options.dropThumbnail) {
     const cut = thumbnailCut(parsed);
     if (cut === undefined) {
       throw new ExifFormatError("thumbnail cannot be dropped");
     }
-    baseEnd = cut;
+    keep = cut;
+  } else if (parsed && options.reclaimPadding) {
+    const cut = paddingCut(parsed);
+    if (cut === undefined) throw new ExifFormatError("no padding to reclaim");
+    keep = cut;
   }
   if (original && parsed) {
-    const end = parsed.signed && !options.dropThumbnail
-      ? baseEnd - EXIF_SIGNATURE_BYTES.length
-      : baseEnd;
-    sink.write(original.subarray(0, end));
+    sink.write(original.subarray(0, keep));
   } else {
     sink.write(Uint8Array.of(0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8));
   }
   sink.align();
   sink.write(EXIF_SIGNATURE_BYTES);
 
-  // 2. New IFDs. Entries we do not own are copied verbatim; values that live
-  //    in a previous run's rebuilt area are copied along with their entry.
+  // 2. New IFDs. Entries we do not own are copied verbatim, in their
+  //    original order (a reader may give up on an IFD whose first entry is
+  //    corrupt, so a corrupt entry must not become the first); ours replace
+  //    theirs in place or go before the first entry with a larger tag.
+  //    Values that live in a previous run's rebuilt area are copied along
+  //    with their entry.
   const reader = parsed?.reader;
   const inRebuiltArea = (offset: number) =>
     parsed !== undefined && parsed.signed && offset >= parsed.baseEnd;
@@ -821,19 +861,53 @@ function build(
   const merge = (
     ifd: Ifd | undefined,
     values: Map<number, DataValue>,
-    skip: readonly number[],
+    replaced: Map<number, OutEntry | undefined> = new Map(),
   ): OutEntry[] => {
     const out: OutEntry[] = [];
+    const placed = new Set<number>();
     for (const entry of ifd?.entries ?? []) {
-      if (values.has(entry.tag) || skip.includes(entry.tag)) continue;
+      const value = values.get(entry.tag);
+      if (value !== undefined || replaced.has(entry.tag)) {
+        if (placed.has(entry.tag)) continue;
+        placed.add(entry.tag);
+        const replacement: OutEntry | undefined = value !== undefined
+          ? { kind: "data", tag: entry.tag, value }
+          : replaced.get(entry.tag);
+        if (replacement) out.push(replacement);
+        continue;
+      }
       out.push(carry(entry));
     }
-    for (const [tag, value] of values) out.push({ kind: "data", tag, value });
+    const rest: OutEntry[] = [];
+    for (const [tag, value] of values) {
+      if (!placed.has(tag)) rest.push({ kind: "data", tag, value });
+    }
+    for (const [tag, entry] of replaced) {
+      if (!placed.has(tag) && entry) rest.push(entry);
+    }
+    rest.sort((a, b) => a.tag - b.tag);
+    for (const entry of rest) insertByTag(out, entry);
     return out;
   };
 
   const rewriteSub = (ifd: Ifd | undefined, changes: Map<number, DataValue>) =>
     changes.size > 0 || (ifd !== undefined && inRebuiltArea(ifd.offset));
+  /** The pointer entry to a sub-IFD: rebuilt, or the original one. */
+  const pointer = (
+    parent: Ifd | undefined,
+    tag: number,
+    sub: Ifd | undefined,
+    values: Map<number, DataValue>,
+    extra: Map<number, DataValue> = new Map(),
+  ): OutEntry | undefined => {
+    if (rewriteSub(sub, values) || (!sub && extra.size > 0)) {
+      const all = new Map(values);
+      if (!sub) { for (const [t, v] of extra) all.set(t, v); }
+      return { kind: "ifd", tag, ifd: { entries: merge(sub, all), next: 0 } };
+    }
+    const entry = findEntry(parent, tag);
+    return entry ? carry(entry) : undefined;
+  };
 
   const ifd0Values = new Map(plan.ifd0);
   if (!parsed) {
@@ -841,71 +915,139 @@ function build(
       ifd0Values.set(tag, value);
     }
   }
-  const ifd0Entries = merge(parsed?.ifd0, ifd0Values, [
+  const exifPointer = pointer(
+    parsed?.ifd0,
     TAG.ExifIfd,
-    TAG.GpsIfd,
-  ]);
-
-  const exifRewrite = rewriteSub(parsed?.exif, plan.exif);
-  if (exifRewrite) {
-    const values = new Map(plan.exif);
-    if (!parsed?.exif) {
-      for (const [tag, value] of newExifIfdValues(enc, ctx)) {
-        values.set(tag, value);
-      }
-    }
-    ifd0Entries.push({
-      kind: "ifd",
-      tag: TAG.ExifIfd,
-      ifd: { entries: merge(parsed?.exif, values, []), next: 0 },
-    });
-  } else {
-    const entry = findEntry(parsed?.ifd0, TAG.ExifIfd);
-    if (entry) ifd0Entries.push(carry(entry));
-  }
-  const gpsRewrite = rewriteSub(parsed?.gps, plan.gps);
-  if (gpsRewrite) {
-    ifd0Entries.push({
-      kind: "ifd",
-      tag: TAG.GpsIfd,
-      ifd: { entries: merge(parsed?.gps, plan.gps, []), next: 0 },
-    });
-  } else {
-    const entry = findEntry(parsed?.ifd0, TAG.GpsIfd);
-    if (entry) ifd0Entries.push(carry(entry));
-  }
+    parsed?.exif,
+    plan.exif,
+    plan.exif.size > 0 ? newExifIfdValues(enc, ctx) : new Map(),
+  );
+  const gpsPointer = pointer(parsed?.ifd0, TAG.GpsIfd, parsed?.gps, plan.gps);
+  const ifd0Entries = merge(
+    parsed?.ifd0,
+    ifd0Values,
+    new Map([[TAG.ExifIfd, exifPointer], [TAG.GpsIfd, gpsPointer]]),
+  );
   if (parsed?.exif) {
     const interop = findEntry(parsed.exif, TAG.InteropIfd);
     if (interop && inRebuiltArea(parsed.reader.u32(interop.fieldOffset))) {
       throw new ExifFormatError("InteropIFD lies in the rebuilt area");
     }
   }
-  const next = options.dropThumbnail || !parsed ? 0 : parsed.ifd0.next;
+
+  // IFD1 (the thumbnail's IFD) is rebuilt only when its own ExifIFD gets our
+  // date, or when a previous run rebuilt it.
+  let ifd1: OutIfd | undefined;
+  let next = options.dropThumbnail || !parsed ? 0 : parsed.ifd0.next;
+  if (next !== 0 && parsed?.ifd1) {
+    const exif1 = parsed.exif1;
+    if (
+      rewriteSub(exif1, plan.exif1) || inRebuiltArea(parsed.ifd1.offset)
+    ) {
+      const exif1Pointer = pointer(parsed.ifd1, TAG.ExifIfd, exif1, plan.exif1);
+      ifd1 = {
+        entries: merge(
+          parsed.ifd1,
+          new Map(),
+          new Map([[TAG.ExifIfd, exif1Pointer]]),
+        ),
+        next: inRebuiltArea(parsed.ifd1.next) ? 0 : parsed.ifd1.next,
+      };
+      next = 0;
+    }
+  }
   if (next !== 0 && inRebuiltArea(next)) {
     throw new ExifFormatError("IFD1 lies in the rebuilt area");
   }
   const ifd0At = emitIfd(sink, enc, { entries: ifd0Entries, next });
+  if (ifd1) {
+    const ifd1At = emitIfd(sink, enc, ifd1);
+    sink.patch(ifd0At + 2 + ifd0Entries.length * 12, enc.u32(ifd1At));
+  }
   sink.patch(4, enc.u32(ifd0At));
   return sink.bytes();
+}
+
+/** Where the camera's bytes end (before a previous run's signature). */
+function cameraEnd(parsed: ParsedTiff): number {
+  return parsed.signed
+    ? parsed.baseEnd - EXIF_SIGNATURE_BYTES.length
+    : parsed.reader.bytes.length;
+}
+
+/**
+ * The end of everything the camera's IFDs reach (tables, values, the
+ * thumbnail), or undefined when an entry's size is unknown.
+ */
+function knownReach(parsed: ParsedTiff, regionEnd: number): number | undefined {
+  const { reader } = parsed;
+  let reach = 8;
+  const ifds = [
+    parsed.ifd0,
+    parsed.exif,
+    parsed.gps,
+    parsed.interop,
+    parsed.ifd1,
+    parsed.exif1,
+  ];
+  for (const ifd of ifds) {
+    if (!ifd) continue;
+    if (ifd.offset < regionEnd) {
+      reach = Math.max(reach, ifd.offset + 2 + ifd.entries.length * 12 + 4);
+    }
+    for (const entry of ifd.entries) {
+      const at = reader.valueOffset(entry);
+      const size = reader.valueSize(entry);
+      if (size === undefined) return undefined;
+      if (at !== undefined && at < regionEnd) {
+        reach = Math.max(reach, at + size);
+      }
+    }
+  }
+  const start = findEntry(parsed.ifd1, TAG.ThumbnailOffset);
+  const length = findEntry(parsed.ifd1, TAG.ThumbnailLength);
+  if (start && length) {
+    const at = reader.u32(start.fieldOffset);
+    if (at < regionEnd) {
+      reach = Math.max(reach, at + reader.u32(length.fieldOffset));
+    }
+  }
+  return reach;
+}
+
+/**
+ * Where the camera's bytes may be cut to reuse the zero padding at their end
+ * (Nikon fills its 64 KiB Exif segment with zeros), or undefined when there
+ * is no such padding. Nothing the IFDs reach is cut, and only zeros are.
+ */
+function paddingCut(parsed: ParsedTiff): number | undefined {
+  const bytes = parsed.reader.bytes;
+  const regionEnd = cameraEnd(parsed);
+  const reach = knownReach(parsed, regionEnd);
+  if (reach === undefined || reach >= regionEnd) return undefined;
+  let end = regionEnd;
+  while (end > reach && bytes[end - 1] === 0) end--;
+  end += end & 1;
+  return end < regionEnd - 16 ? end : undefined;
 }
 
 /**
  * Where the base may be cut to drop the IFD1 thumbnail, or undefined when that
  * is not provably safe: the thumbnail must be the last thing in the camera's
  * bytes, nothing else we know of may reach past its start, and there must be
- * no MakerNote (its private offsets could point anywhere).
+ * no MakerNote (its private offsets could point anywhere) and no second
+ * ExifIFD hanging from IFD1.
  */
 function thumbnailCut(parsed: ParsedTiff): number | undefined {
   const { reader, ifd1 } = parsed;
   if (!ifd1 || findEntry(parsed.exif, TAG.MakerNote)) return undefined;
+  if (findEntry(ifd1, TAG.ExifIfd)) return undefined;
   const offsetEntry = findEntry(ifd1, TAG.ThumbnailOffset);
   const lengthEntry = findEntry(ifd1, TAG.ThumbnailLength);
   if (!offsetEntry || !lengthEntry) return undefined;
   const start = reader.u32(offsetEntry.fieldOffset);
   const length = reader.u32(lengthEntry.fieldOffset);
-  const regionEnd = parsed.signed
-    ? parsed.baseEnd - EXIF_SIGNATURE_BYTES.length
-    : reader.bytes.length;
+  const regionEnd = cameraEnd(parsed);
   if (start + length < regionEnd - 1 || start + length > regionEnd) {
     return undefined;
   }
@@ -983,6 +1125,8 @@ export function mergeExif(
         "and Copyright in EXIF",
     },
   ];
+  const before = original ? readableTags(original) : new Map();
+  const canReclaim = parsed !== undefined && paddingCut(parsed) !== undefined;
   for (const attempt of attempts) {
     const plan = planChanges(parsed, attempt.edit, enc);
     if (!attempt.drop && planIsEmpty(plan)) {
@@ -992,19 +1136,32 @@ export function mergeExif(
     if (attempt.drop && (!parsed || thumbnailCut(parsed) === undefined)) {
       continue;
     }
-    let tiff: Uint8Array;
-    try {
-      tiff = build(original, parsed, plan, ctx, {
-        dropThumbnail: attempt.drop,
-      });
-    } catch (error) {
-      return {
-        kind: "failed",
-        reason: `cannot update EXIF (${(error as Error).message})`,
-        warnings,
-      };
-    }
-    if (tiff.length <= maxTiffBytes) {
+    for (
+      const reclaim of attempt.drop || !canReclaim ? [false] : [false, true]
+    ) {
+      let tiff: Uint8Array;
+      try {
+        tiff = build(original, parsed, plan, ctx, {
+          dropThumbnail: attempt.drop,
+          reclaimPadding: reclaim,
+        });
+      } catch (error) {
+        return {
+          kind: "failed",
+          reason: `cannot update EXIF (${(error as Error).message})`,
+          warnings,
+        };
+      }
+      if (tiff.length > maxTiffBytes) continue;
+      const lost = lostTags(before, readableTags(tiff), attempt.drop);
+      if (lost) {
+        return {
+          kind: "failed",
+          reason:
+            `the rewritten EXIF would hide or change the camera's ${lost}`,
+          warnings,
+        };
+      }
       if (attempt.note) warnings.push(`EXIF is full: ${attempt.note}`);
       return { kind: "changed", tiff, applied: attempt.edit, warnings };
     }
@@ -1016,6 +1173,109 @@ export function mergeExif(
       "(the fields are in XMP and IPTC)",
     warnings,
   };
+}
+
+/** TIFF types a reader accepts. */
+function isValidType(type: number): boolean {
+  return (type >= 1 && type <= 13) || type === 129;
+}
+
+const IFD_NAMES = {
+  0x8769: "ExifIFD",
+  0x8825: "GPS",
+  0xa005: "InteropIFD",
+} as const;
+
+/**
+ * The tags a reader can read from a TIFF block ("IFD:tag" -> value bytes),
+ * following the rule ExifTool applies: an IFD whose first entry has an
+ * invalid type is ignored whole (with everything it points to); other
+ * entries with an invalid type, or a value past the end, are skipped.
+ * Sub-IFDs are found through the pointers, so a wrong pointer shows too.
+ */
+export function readableTags(tiff: Uint8Array): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  let reader: TiffReader;
+  try {
+    reader = new TiffReader(tiff);
+  } catch {
+    return out;
+  }
+  const seen = new Set<number>();
+  const walk = (offset: number, name: string, depth: number) => {
+    if (seen.has(offset) || depth > 3) return;
+    seen.add(offset);
+    let ifd: Ifd;
+    try {
+      ifd = reader.readIfd(offset, name);
+    } catch {
+      return;
+    }
+    if (ifd.entries.length > 0 && !isValidType(ifd.entries[0]!.type)) return;
+    for (const entry of ifd.entries) {
+      if (!isValidType(entry.type)) continue;
+      const value = reader.valueBytes(entry);
+      if (value === undefined) continue;
+      const key = `${name}:0x${entry.tag.toString(16).padStart(4, "0")}`;
+      if (out.has(key)) continue;
+      const subName = IFD_NAMES[entry.tag as keyof typeof IFD_NAMES];
+      if (subName) {
+        // A pointer's value is where the IFD is, which may move.
+        out.set(key, new Uint8Array(0));
+        if (entry.count === 0) continue;
+        walk(
+          reader.u32(entry.fieldOffset),
+          name === "IFD1" ? `IFD1-${subName}` : subName,
+          depth + 1,
+        );
+      } else {
+        out.set(key, value);
+      }
+    }
+    if (name === "IFD0" && ifd.next !== 0) walk(ifd.next, "IFD1", depth + 1);
+  };
+  walk(reader.ifd0Offset, "IFD0", 0);
+  return out;
+}
+
+/** Tags we write: their values may change. */
+const OWNED = new Set([
+  "IFD0:0x010e",
+  "IFD0:0x013b",
+  "IFD0:0x8298",
+  "IFD0:0x9c9b",
+  "IFD0:0x9c9c",
+  "IFD0:0x9c9e",
+  "ExifIFD:0x9003",
+  "ExifIFD:0x9004",
+  "IFD1-ExifIFD:0x9003",
+]);
+
+/**
+ * Describes the first camera tag readable in `before` that is missing or
+ * has another value in `after`, or returns undefined when there is none.
+ */
+function lostTags(
+  before: Map<string, Uint8Array>,
+  after: Map<string, Uint8Array>,
+  droppedThumbnail: boolean,
+): string | undefined {
+  const problems: string[] = [];
+  for (const [key, value] of before) {
+    if (droppedThumbnail && key.startsWith("IFD1:")) continue;
+    const now = after.get(key);
+    if (now === undefined) problems.push(`${key} (gone)`);
+    else if (
+      !OWNED.has(key) && !key.startsWith("GPS:") && !bytesEqual(now, value)
+    ) {
+      problems.push(`${key} (changed)`);
+    }
+  }
+  if (problems.length === 0) return undefined;
+  const more = problems.length > 3 ? ` and ${problems.length - 3} more` : "";
+  return `tag${problems.length > 1 ? "s" : ""} ${
+    problems.slice(0, 3).join(", ")
+  }${more}`;
 }
 
 /**
