@@ -600,7 +600,12 @@ async function embedJpeg(
     };
   }
   const header = read.result.header;
-  const rebuild = rebuildJpegHeader(read.prefix, header, meta);
+  const rebuild = rebuildJpegHeader(
+    read.prefix,
+    header,
+    meta,
+    original.info.size,
+  );
   const date = rebuild.fields.date;
   const cameraDate = date.source === "camera" ? date.exifDate : undefined;
   const base = {

@@ -35,6 +35,7 @@ import {
   utf8,
 } from "./_bytes.ts";
 import { MAX_SEGMENT_PAYLOAD } from "./jpeg_segments.ts";
+import type { MakerNoteInfo } from "./makernote_offsets.ts";
 
 /** Largest TIFF block that fits in one Exif APP1 ("Exif\0\0" + TIFF). */
 export const MAX_EXIF_TIFF_BYTES = MAX_SEGMENT_PAYLOAD - 6;
@@ -1340,4 +1341,30 @@ export function crossCheckWithPiexif(
     }
   }
   return undefined;
+}
+
+/**
+ * Where the ExifIFD MakerNote is and whose it is (for
+ * `makernote_offsets.ts`), or undefined when there is none or the EXIF does
+ * not parse.
+ */
+export function makerNoteInfo(tiff: Uint8Array): MakerNoteInfo | undefined {
+  let parsed: ParsedTiff;
+  try {
+    parsed = parseTiff(tiff);
+  } catch {
+    return undefined;
+  }
+  const entry = findEntry(parsed.exif, TAG.MakerNote);
+  const make = findEntry(parsed.ifd0, 0x010f);
+  if (!entry) return undefined;
+  const size = parsed.reader.valueSize(entry);
+  const offset = parsed.reader.valueOffset(entry);
+  if (size === undefined || offset === undefined) return undefined;
+  return {
+    offset,
+    size,
+    make: (make ? parsed.reader.ascii(make) : undefined)?.trim() ?? "",
+    little: parsed.reader.little,
+  };
 }

@@ -20,6 +20,7 @@ import {
 import {
   crossCheckWithPiexif,
   type ExifEdit,
+  makerNoteInfo,
   mergeExif,
   readExif,
 } from "./exif.ts";
@@ -51,6 +52,7 @@ import {
   shiftMpfOffsets,
   XMP_SIGNATURE,
 } from "./jpeg_segments.ts";
+import { findTailPointers, shiftTailPointers } from "./makernote_offsets.ts";
 import { findOurDescription, fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
 
 /** Byte budgets for our text in EXIF (it is also in XMP and IPTC). */
@@ -149,12 +151,14 @@ interface Piece {
 }
 
 /**
- * Rebuilds `bytes[0, header.tailOffset)` with `meta` merged in.
+ * Rebuilds `bytes[0, header.tailOffset)` with `meta` merged in. `fileSize`
+ * (the whole file's) tells which maker-note offsets point into the tail.
  */
 export function rebuildJpegHeader(
   bytes: Uint8Array,
   header: JpegHeader,
   meta: PhotoMetadata,
+  fileSize: number = Number.MAX_SAFE_INTEGER,
 ): JpegRebuild {
   const warnings: string[] = [];
   const segments = header.segments;
@@ -403,11 +407,47 @@ export function rebuildJpegHeader(
     if (i < pieces.length) ordered.push(pieces[i]!);
   }
 
+  // Maker-note offsets into the tail (previews after EOI) move with it.
+  const exifStart = exifAt.length === 1 ? segments[exifAt[0]!]!.start + 10 : 0;
+  const tailPointers = tiff
+    ? findTailPointers(
+      tiff,
+      makerNoteInfo(tiff),
+      exifStart,
+      header.tailOffset,
+      fileSize,
+    )
+    : [];
+  const untouched = (why: string): JpegRebuild => ({
+    header: bytes.subarray(0, header.tailOffset),
+    changed: false,
+    fields,
+    blocks: { exif: "kept", xmp: "kept", iptc: "kept" },
+    expect: { iptc: false },
+    warnings: [...warnings, `Left the file untouched: ${why}`],
+  });
+
   // MPF offsets count from the MPF segment to images after EOI: keep them
   // pointing at the same bytes when the distance to the tail changes.
   const total = ordered.reduce((n, p) => n + p.bytes.length, 0);
   let position = 0;
   for (const piece of ordered) {
+    if (
+      piece.kind === "exif" && piece.from >= 0 && tailPointers.length > 0
+    ) {
+      const shifted = shiftTailPointers(
+        piece.bytes.subarray(10),
+        tailPointers,
+        total - header.tailOffset,
+        position + 10 - exifStart,
+      );
+      if (!shifted) {
+        return untouched(
+          "its maker-note offsets into the image tail cannot be updated",
+        );
+      }
+      piece.bytes = concatBytes([piece.bytes.subarray(0, 10), shifted]);
+    }
     if (piece.kind === "mpf" && piece.from >= 0) {
       const old = segments[piece.from]!;
       const delta = (total - position) - (header.tailOffset - old.start);
@@ -418,18 +458,7 @@ export function rebuildJpegHeader(
           delta,
         );
         if (!shifted) {
-          return {
-            header: bytes.subarray(0, header.tailOffset),
-            changed: false,
-            fields,
-            blocks: { exif: "kept", xmp: "kept", iptc: "kept" },
-            expect: { iptc: false },
-            warnings: [
-              ...warnings,
-              "Left the file untouched: its MPF (multi-picture) offsets " +
-              "cannot be updated",
-            ],
-          };
+          return untouched("its MPF (multi-picture) offsets cannot be updated");
         }
         piece.bytes = concatBytes([
           piece.bytes.subarray(0, payloadStart),
