@@ -76,17 +76,6 @@ export class Order {
 
 type FixtureEntryValue = Pick<FixtureEntry, "type" | "count" | "value">;
 
-const SIZES: Record<number, number> = {
-  1: 1,
-  2: 1,
-  3: 2,
-  4: 4,
-  5: 8,
-  7: 1,
-  9: 4,
-  10: 8,
-};
-
 /** Lays out a TIFF block: header, then each IFD with its values. */
 export function buildTiff(
   order: Order,
