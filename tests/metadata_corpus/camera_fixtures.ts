@@ -13,7 +13,7 @@
  */
 
 import { concatBytes, latin1Bytes, utf8 } from "../../src/metadata/_bytes.ts";
-import { encodeJpeg, exifSegment } from "../../src/metadata/_testing.ts";
+import { encodeJpeg, exifSegment } from "../helpers/media_builders.ts";
 import { buildSegment } from "../../src/metadata/jpeg_segments.ts";
 
 /** One IFD entry of a fixture. */
