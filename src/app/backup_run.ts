@@ -19,6 +19,13 @@ import {
   StateStore,
 } from "../state/state_store.ts";
 import type { Reporter } from "./reporter.ts";
+import { FlickrNotFoundError } from "../flickr/errors.ts";
+import {
+  confirmDeletions,
+  declaredMinimum,
+  type ListingVerdict,
+  verdictProblem,
+} from "./listing.ts";
 import {
   buildSidecar,
   photoPageUrl,
@@ -46,6 +53,12 @@ import { chooseExtension } from "../download/file_download.ts";
 /** Folder for photos in no album. */
 export const UNSORTED = "Unsorted";
 
+/** Options of a listing call: its signal, and where its verdict goes. */
+export interface BackupListOptions {
+  signal?: AbortSignal;
+  onVerdict?: (verdict: ListingVerdict) => void;
+}
+
 /** The Flickr calls a run needs (implemented by `src/flickr/client.ts`). */
 export interface BackupFlickr {
   testLogin(): Promise<{ nsid: string; username: string }>;
@@ -54,7 +67,7 @@ export interface BackupFlickr {
   ): Promise<
     { username: string; realname?: string; photosCount?: number }
   >;
-  listPhotosets(): AsyncIterable<{
+  listPhotosets(options?: BackupListOptions): AsyncIterable<{
     id: string;
     title: string;
     description: string;
@@ -64,13 +77,19 @@ export interface BackupFlickr {
   }>;
   listPhotosetPhotos(
     photosetId: string,
-    options: { extras: string },
+    options: { extras: string } & BackupListOptions,
   ): AsyncIterable<FlickrPhoto>;
-  listNotInSet(options: { extras: string }): AsyncIterable<FlickrPhoto>;
+  listNotInSet(
+    options: { extras: string } & BackupListOptions,
+  ): AsyncIterable<FlickrPhoto>;
   listRecentlyUpdated(
     minDateUnix: number,
-    options: { extras: string },
+    options: { extras: string } & BackupListOptions,
   ): AsyncIterable<FlickrPhoto>;
+  /** Resolves when the photo exists; `FlickrNotFoundError` when gone. */
+  getPhotoInfo(photoId: string): Promise<unknown>;
+  /** Resolves when the album exists; `FlickrNotFoundError` when gone. */
+  getPhotosetInfo(photosetId: string): Promise<unknown>;
   getSizes(photoId: string): Promise<PhotoSize[]>;
   getVideoStreams(
     photoId: string,
@@ -219,6 +238,20 @@ export interface BackupSummary {
   apiCalls: Record<string, number>;
   apiCallsTotal: number;
   warnings: string[];
+  /**
+   * Whether Flickr's listing could be trusted. An incomplete listing marks
+   * nothing deleted and moves no album copy; the run ends "partial".
+   */
+  listing: {
+    complete: boolean;
+    problems: string[];
+    /** Photos missing from a complete listing: what getInfo said. */
+    deletions: {
+      confirmed: number;
+      stillOnFlickr: number;
+      unconfirmed: number;
+    };
+  };
 }
 
 /** Extras asked for on every listing call. */
@@ -304,6 +337,12 @@ class BackupRun {
   #network = new Gate(1);
   #goneAlbums: AlbumRow[] = [];
   #listingSuspicious = false;
+  /** Why this run's listing cannot be trusted (empty: it can). */
+  #listingProblems: string[] = [];
+  #albumListIncomplete = false;
+  /** Photos confirmed deleted on Flickr in this run (what --prune moves). */
+  #confirmedGone = new Set<string>();
+  #deletions = { confirmed: 0, stillOnFlickr: 0, unconfirmed: 0 };
 
   constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
     this.#deps = deps;
@@ -348,11 +387,17 @@ class BackupRun {
     }
     if (full) {
       await this.#listNotInSet();
-      this.#findDeleted();
+      await this.#findDeleted();
     }
     this.#checkAborted();
+    await this.#findDeletedAlbums();
     this.#goneAlbums = this.#store.markAlbumsGone(this.#runId);
-    this.#store.markListingComplete(this.#runId, full ? "full" : "incremental");
+    if (this.#listingProblems.length === 0) {
+      this.#store.markListingComplete(
+        this.#runId,
+        full ? "full" : "incremental",
+      );
+    }
     await this.#applyFolderNames();
     if (this.#options.prune) await this.#prune();
 
@@ -415,10 +460,38 @@ class BackupRun {
     this.#deps.reporter.warn(message);
   }
 
+  #listOptions(
+    what: string,
+    onProblem?: () => void,
+  ): BackupListOptions {
+    return {
+      signal: this.#options.signal,
+      onVerdict: (verdict) => {
+        const problem = verdictProblem(what, verdict);
+        if (!problem) return;
+        onProblem?.();
+        this.#listingProblem(problem);
+      },
+    };
+  }
+
+  /** A listing that cannot be trusted: shown even with --quiet. */
+  #listingProblem(message: string): void {
+    this.#listingProblems.push(message);
+    this.#deps.reporter.error(message);
+  }
+
   async #listAlbumSets(): Promise<AlbumSet[]> {
     const sets: AlbumSet[] = [];
     let position = 0;
-    for await (const set of this.#deps.flickr.listPhotosets()) {
+    for await (
+      const set of this.#deps.flickr.listPhotosets(
+        this.#listOptions(
+          "The list of albums",
+          () => this.#albumListIncomplete = true,
+        ),
+      )
+    ) {
       if (!isFlickrId(set.id)) {
         this.#warn(
           `Skipping an album Flickr listed with the invalid id "${set.id}"`,
@@ -434,7 +507,13 @@ class BackupRun {
         dateUpdate: set.dateUpdate,
         expectedCount: count,
       }, this.#runId);
-      sets.push({ id: set.id, dateUpdate: set.dateUpdate, count });
+      sets.push({
+        id: set.id,
+        title: set.title,
+        dateUpdate: set.dateUpdate,
+        count,
+        minimum: declaredMinimum(set),
+      });
     }
     return sets;
   }
@@ -480,16 +559,43 @@ class BackupRun {
       });
       batch = [];
     };
-    for await (
-      const photo of this.#deps.flickr.listPhotosetPhotos(set.id, {
-        extras: LISTING_EXTRAS,
-      })
-    ) {
-      batch.push(photo);
-      index++;
-      if (batch.length >= BATCH) flush();
+    let verdict: ListingVerdict | undefined;
+    try {
+      for await (
+        const photo of this.#deps.flickr.listPhotosetPhotos(set.id, {
+          extras: LISTING_EXTRAS,
+          signal: this.#options.signal,
+          onVerdict: (v) => verdict = v,
+        })
+      ) {
+        batch.push(photo);
+        index++;
+        if (batch.length >= BATCH) flush();
+      }
+    } catch (error) {
+      if (!(error instanceof FlickrNotFoundError)) throw error;
+      // Deleted between photosets.getList and getPhotos: skip it; the next
+      // run confirms the deletion. Its copies stay where they are.
+      if (batch.length) flush();
+      this.#store.carryAlbumMemberships(set.id, this.#runId);
+      this.#warn(
+        `Album "${set.title}" vanished from Flickr while it was being listed; skipped (its folder is kept)`,
+      );
+      return;
     }
     if (batch.length) flush();
+    const problem = verdictProblem(`Album "${set.title}"`, verdict) ??
+      (index < set.minimum
+        ? `Album "${set.title}": Flickr counts at least ${set.minimum} item(s) but listed ${index}`
+        : undefined);
+    if (problem) {
+      // Not trusted: keep every copy where it was, list it again next run.
+      this.#store.carryAlbumMemberships(set.id, this.#runId);
+      this.#listingProblem(
+        `${problem}; nothing is moved or deleted for this album`,
+      );
+      return;
+    }
     // Only now is the album known to be listed in full.
     this.#store.markAlbumListed(
       set.id,
@@ -501,13 +607,19 @@ class BackupRun {
 
   async #listNotInSet(): Promise<void> {
     await this.#recordAll(
-      this.#deps.flickr.listNotInSet({ extras: LISTING_EXTRAS }),
+      this.#deps.flickr.listNotInSet({
+        extras: LISTING_EXTRAS,
+        ...this.#listOptions("The photos in no album"),
+      }),
     );
   }
 
   async #listRecentlyUpdated(since: number): Promise<void> {
     await this.#recordAll(
-      this.#deps.flickr.listRecentlyUpdated(since, { extras: LISTING_EXTRAS }),
+      this.#deps.flickr.listRecentlyUpdated(since, {
+        extras: LISTING_EXTRAS,
+        ...this.#listOptions("The recently updated photos"),
+      }),
     );
   }
 
@@ -524,29 +636,107 @@ class BackupRun {
     if (batch.length) flush();
   }
 
-  /** After a full listing: photos no longer on Flickr stay and are reported. */
-  #findDeleted(): void {
-    const unseen = this.#store.unseenPhotos(this.#runId);
+  /**
+   * After a full listing: a photo it missed is deleted on Flickr only when
+   * the listing was complete and `flickr.photos.getInfo` answers "not
+   * found". Deleted photos stay in the backup and are reported.
+   */
+  async #findDeleted(): Promise<void> {
+    const unseen = this.#store.unseenPhotos(
+      this.#runId,
+      this.#options.prune ?? false,
+    );
     if (!unseen.length) return;
+    const alive = unseen.filter((row) => !row.deletedOnFlickr).map((r) => r.id);
     const listed = this.#store.counts(this.#runId).total;
-    if (listed === 0) {
+    if (listed === 0 && alive.length) {
       this.#listingSuspicious = true;
-      this.#warn(
-        `Flickr listed no photos at all while the backup holds ${unseen.length}; treating that as a Flickr problem, not as deletions`,
+      this.#listingProblem(
+        `Flickr listed no photos at all while the backup holds ${alive.length}; treating that as a Flickr problem, not as deletions`,
       );
+    }
+    if (this.#listingProblems.length) {
+      this.#store.keepPhotos(alive, this.#runId, false);
+      this.#deletions.unconfirmed = alive.length;
+      if (alive.length) {
+        this.#deps.reporter.error(
+          `Flickr's listing was incomplete, so the ${alive.length} photo(s) it did not list are not marked deleted`,
+        );
+      }
       return;
     }
-    this.#store.markPhotosGone(unseen.map((row) => row.id));
-    this.#warn(
-      `${unseen.length} photo(s) are no longer on Flickr; they stay in the backup${
-        this.#options.prune ? "" : " (--prune moves them to .trash/)"
-      }`,
+    const result = await confirmDeletions(
+      unseen.map((row) => row.id),
+      (id) => this.#deps.flickr.getPhotoInfo(id),
+      { signal: this.#options.signal },
     );
+    this.#store.keepPhotos(result.present, this.#runId, true);
+    this.#store.keepPhotos(
+      result.unknown.filter((id) => alive.includes(id)),
+      this.#runId,
+      false,
+    );
+    this.#store.markPhotosGone(result.gone);
+    for (const id of result.gone) this.#confirmedGone.add(id);
+    this.#deletions = {
+      confirmed: result.gone.length,
+      stillOnFlickr: result.present.length,
+      unconfirmed: result.unknown.length,
+    };
+    if (result.present.length) {
+      this.#warn(
+        `Flickr's listing missed ${result.present.length} photo(s) that Flickr still has; they are kept as they are`,
+      );
+    }
+    if (result.sampled) {
+      this.#listingProblem(
+        `${unseen.length} photos are missing from Flickr's listing, too many to confirm one by one; no deletion is declared this run (a sample of ${result.asked} was asked: ${result.present.length} still on Flickr)`,
+      );
+    } else if (result.unknown.length) {
+      this.#warn(
+        `${result.unknown.length} photo(s) missing from the listing could not be confirmed deleted; they stay in the backup unchanged`,
+      );
+    }
+    if (result.gone.length) {
+      this.#warn(
+        `${result.gone.length} photo(s) are no longer on Flickr (confirmed); they stay in the backup${
+          this.#options.prune ? "" : " (--prune moves them to .trash/)"
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Albums the album list did not include: deleted only when that list was
+   * complete and `flickr.photosets.getInfo` answers "not found"; otherwise
+   * kept with their copies.
+   */
+  async #findDeletedAlbums(): Promise<void> {
+    const missing = this.#store.albumsNotSeen(this.#runId);
+    if (!missing.length) return;
+    let keep = missing.map((album) => album.id);
+    if (!this.#albumListIncomplete) {
+      const result = await confirmDeletions(
+        keep,
+        (id) => this.#deps.flickr.getPhotosetInfo(id),
+        { signal: this.#options.signal },
+      );
+      keep = [...result.present, ...result.unknown];
+      if (keep.length) {
+        this.#warn(
+          `${keep.length} album(s) missing from Flickr's album list are not confirmed deleted; their folders are kept as they are`,
+        );
+      }
+    }
+    for (const id of keep) this.#store.carryAlbum(id, this.#runId);
   }
 
   /** Moves photos deleted on Flickr to `.trash/<date>/` (never deletes). */
   async #prune(): Promise<void> {
-    const gone = this.#store.gonePhotos();
+    // Only deletions Flickr confirmed in this run (getInfo "not found").
+    const gone = this.#store.gonePhotos().filter((row) =>
+      this.#confirmedGone.has(row.id)
+    );
     if (!gone.length) return;
     const known = gone.length + this.#store.counts(this.#runId).total;
     if (
@@ -560,9 +750,13 @@ class BackupRun {
     const stamp = new Date(this.#deps.clock.now()).toISOString().slice(0, 10);
     const trash = `.trash/${stamp}`;
     for (const row of gone) {
+      // Files of this photo only: never a folder (Unsorted/ included).
       const paths = new Set(
         [row.relPath, ...this.#store.placements(row.id).map((p) => p.relPath)]
-          .filter(Boolean),
+          .filter((rel) =>
+            rel.includes("/") &&
+            (rel.split("/").pop() ?? "").startsWith(`${row.id}.`)
+          ),
       );
       for (const rel of paths) {
         for (const suffix of ["", ".json", ".xmp"]) {
@@ -1169,20 +1363,14 @@ class BackupRun {
       listed: entry.listed,
       present: entry.done,
     }));
-    for (const album of albums) {
-      if (album.expected !== album.listed) {
-        this.#warn(
-          `Album "${album.title}": Flickr counts ${album.expected} items but listed ${album.listed}`,
-        );
-      }
-    }
     const failedRows = store.photosWithStatus("failed", runId);
     const nonOriginalRows = store.nonOriginalPhotos(runId);
     const ownerUrl = (row: { infoJson: string; id: string }) =>
       photoPageUrl(JSON.parse(row.infoJson) as FlickrPhoto, this.#owner.nsid);
     const unsorted = store.unsortedCompleteness(runId);
+    const listingComplete = this.#listingProblems.length === 0;
     const complete = !interrupted && counts.failed === 0 &&
-      counts.pending === 0;
+      counts.pending === 0 && listingComplete;
     const apiCalls = this.#deps.flickr.stats();
     const summary: BackupSummary = {
       result: interrupted ? "interrupted" : complete ? "complete" : "partial",
@@ -1218,6 +1406,11 @@ class BackupRun {
       apiCalls,
       apiCallsTotal: Object.values(apiCalls).reduce((a, b) => a + b, 0),
       warnings: this.#warnings,
+      listing: {
+        complete: listingComplete,
+        problems: [...this.#listingProblems],
+        deletions: { ...this.#deletions },
+      },
     };
     store.finishRun(runId, this.#deps.clock.now(), summary.result, summary);
     return summary;
@@ -1226,8 +1419,11 @@ class BackupRun {
 
 interface AlbumSet {
   id: string;
+  title: string;
   dateUpdate: number;
   count: number;
+  /** Fewest items the album can hold by photosets.getList's counts. */
+  minimum: number;
 }
 
 /** How far back `recentlyUpdated` looks before the last listing (clock skew). */

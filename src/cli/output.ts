@@ -158,6 +158,8 @@ export function renderSummary(
     ? "Backup complete"
     : summary.result === "interrupted"
     ? "Backup interrupted (run again to continue)"
+    : t.failed === 0 && summary.listing && !summary.listing.complete
+    ? "Backup finished, but Flickr's listing could not be trusted (nothing was marked deleted; run again)"
     : `Backup finished with ${t.failed} failed item(s) (run again to retry them)`;
   lines.push(`${verdict}: ${summary.account.username}`);
   const flickrCount = summary.account.flickrCount !== undefined
@@ -172,7 +174,7 @@ export function renderSummary(
     }), ${t.adopted} recognised on disk, ${t.alreadyDone} already done, ${t.failed} failed, ${t.skipped} skipped`,
   );
   const incomplete = summary.albums.filter((album) =>
-    album.present !== album.listed || album.expected !== album.listed
+    album.present !== album.listed
   );
   lines.push(
     `  albums: ${summary.albums.length}, ${
@@ -181,7 +183,7 @@ export function renderSummary(
   );
   for (const album of incomplete.slice(0, 20)) {
     lines.push(
-      `    ${album.folder}: ${album.present} of ${album.listed} saved (Flickr counts ${album.expected})`,
+      `    ${album.folder}: ${album.present} of ${album.listed} saved`,
     );
   }
   if (incomplete.length > 20) {
@@ -206,6 +208,18 @@ export function renderSummary(
     if (summary.failedIds.length > 20) {
       lines.push(`    … ${summary.failedIds.length - 20} more in the log`);
     }
+  }
+  if (summary.listing && !summary.listing.complete) {
+    lines.push(`  listing not trusted (nothing marked deleted this run):`);
+    for (const problem of summary.listing.problems.slice(0, 10)) {
+      lines.push(`    ${problem}`);
+    }
+  }
+  const deletions = summary.listing?.deletions;
+  if (deletions && deletions.confirmed + deletions.stillOnFlickr > 0) {
+    lines.push(
+      `  missing from the listing: ${deletions.confirmed} confirmed deleted on Flickr, ${deletions.stillOnFlickr} still on Flickr (kept), ${deletions.unconfirmed} unconfirmed`,
+    );
   }
   lines.push(`  API calls: ${summary.apiCallsTotal}`);
   if (logPath) lines.push(`  log: ${logPath}`);

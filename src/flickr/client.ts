@@ -43,7 +43,12 @@ import {
   type VideoStream,
 } from "./api_types.ts";
 import { FlickrProtocolError, readFlickrResponse } from "./errors.ts";
-import { paginate, readPage } from "./paginate.ts";
+import {
+  type ListingVerdict,
+  paginate,
+  type PaginateOptions,
+  readPage,
+} from "./paginate.ts";
 import {
   member,
   parsePerson,
@@ -107,6 +112,16 @@ export interface ListOptions extends CallOptions {
   extras?: string | readonly string[];
   /** Page size, at most 500. Default 500. */
   perPage?: number;
+  /** Told at the end whether the listing is complete (see paginate.ts). */
+  onVerdict?: (verdict: ListingVerdict) => void;
+}
+
+/** One licence of `flickr.photos.licenses.getInfo`. */
+export interface LicenseInfo {
+  id: string;
+  name: string;
+  /** "" when Flickr gives none (All Rights Reserved). */
+  url: string;
 }
 
 /** The Flickr methods the tool uses. */
@@ -143,6 +158,26 @@ export interface FlickrClient {
     minDateUnix: number,
     options?: ListOptions,
   ): AsyncIterable<FlickrPhoto>;
+  /**
+   * `flickr.photos.getInfo`, raw. Throws `FlickrNotFoundError` (code 1) for
+   * a photo that is gone or not visible.
+   */
+  getPhotoInfo(photoId: string, options?: CallOptions): Promise<RawResponse>;
+  /**
+   * `flickr.photosets.getInfo`, raw. Throws `FlickrNotFoundError` (code 1)
+   * for an album that is gone.
+   */
+  getPhotosetInfo(
+    photosetId: string,
+    options?: CallOptions,
+  ): Promise<RawResponse>;
+  /**
+   * `flickr.tags.getListUserRaw` for the signed-in user: every cleaned tag
+   * with the raw spellings the owner typed.
+   */
+  getRawTags(options?: CallOptions): Promise<Map<string, string[]>>;
+  /** `flickr.photos.licenses.getInfo`: every licence id, name and URL. */
+  getLicenses(options?: CallOptions): Promise<LicenseInfo[]>;
   /** `flickr.photos.getSizes`, ascending as Flickr lists them. */
   getSizes(photoId: string, options?: CallOptions): Promise<PhotoSize[]>;
   /** `flickr.video.getStreamInfo` (undocumented; gallery-dl uses it). */
@@ -273,10 +308,10 @@ export function createFlickrClient(
       ? listOptions.extras
       : listOptions.extras?.join(",") ?? LISTING_EXTRAS;
     const perPage = clampPerPage(listOptions.perPage);
-    return paginate(async (page) => {
+    return paginate(async (pageNumber) => {
       const json = await call(
         method,
-        { ...params, extras, per_page: perPage, page },
+        { ...params, extras, per_page: perPage, page: pageNumber },
         listOptions,
       );
       const container = json[containerKey];
@@ -284,17 +319,17 @@ export function createFlickrClient(
       const setOwner = containerKey === "photoset"
         ? toId(member(container, "owner"))
         : "";
-      const { items, pages } = readPage<RawPhoto>(container, "photo");
+      const page = readPage<RawPhoto>(container, "photo");
       return {
-        pages,
-        items: items.map((raw) => {
+        ...page,
+        items: page.items.map((raw) => {
           const photo = parsePhoto(raw);
           return !photo.owner && setOwner
             ? { ...photo, owner: setOwner }
             : photo;
         }),
       };
-    });
+    }, pagingOptions(perPage, listOptions));
   }
 
   function assertWebUrl(url: string): string {
@@ -360,12 +395,9 @@ export function createFlickrClient(
           { per_page: perPage, page },
           listOptions,
         );
-        const { items, pages } = readPage<RawPhotoset>(
-          json.photosets,
-          "photoset",
-        );
-        return { pages, items: items.map(parsePhotoset) };
-      });
+        const got = readPage<RawPhotoset>(json.photosets, "photoset");
+        return { ...got, items: got.items.map(parsePhotoset) };
+      }, pagingOptions(perPage, listOptions));
     },
 
     listPhotosetPhotos(photosetId, listOptions) {
@@ -397,6 +429,38 @@ export function createFlickrClient(
         "photos",
         listOptions,
       );
+    },
+
+    getPhotoInfo(photoId, callOptions) {
+      return call("flickr.photos.getInfo", { photo_id: photoId }, callOptions);
+    },
+
+    getPhotosetInfo(photosetId, callOptions) {
+      return call(
+        "flickr.photosets.getInfo",
+        { photoset_id: photosetId },
+        callOptions,
+      );
+    },
+
+    async getRawTags(callOptions) {
+      const json = await call("flickr.tags.getListUserRaw", {}, callOptions);
+      return parseRawTags(json);
+    },
+
+    async getLicenses(callOptions) {
+      const json = await call(
+        "flickr.photos.licenses.getInfo",
+        {},
+        callOptions,
+      );
+      return toList<unknown>(member(json.licenses, "license"))
+        .map((raw) => ({
+          id: toId(member(raw, "id")),
+          name: toText(member(raw, "name")),
+          url: toText(member(raw, "url")),
+        }))
+        .filter((license) => license.id !== "" && license.name !== "");
     },
 
     async getSizes(photoId, callOptions) {
@@ -466,6 +530,37 @@ export function createFlickrClient(
       });
     },
   };
+}
+
+function pagingOptions<T>(
+  perPage: number,
+  listOptions: ListOptions,
+): PaginateOptions<T> {
+  return {
+    perPage,
+    ...(listOptions.signal ? { signal: listOptions.signal } : {}),
+    ...(listOptions.onVerdict ? { onVerdict: listOptions.onVerdict } : {}),
+  };
+}
+
+/**
+ * Reads `flickr.tags.getListUserRaw`: `who.tags.tag[]` with `clean` and
+ * `raw` (a list of `{_content}` or strings). Returns clean → raw spellings.
+ */
+export function parseRawTags(json: RawResponse): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  const tags = toList<unknown>(member(member(json.who, "tags"), "tag"));
+  for (const tag of tags) {
+    const clean = toText(member(tag, "clean"));
+    if (clean === "") continue;
+    const raws = toList<unknown>(member(tag, "raw")).map(toText)
+      .filter((raw) => raw !== "");
+    if (typeof member(tag, "raw") === "string") {
+      raws.push(toText(member(tag, "raw")));
+    }
+    map.set(clean, raws);
+  }
+  return map;
 }
 
 function clampPerPage(perPage: number | undefined): number {

@@ -430,11 +430,51 @@ export class StateStore {
     return Number(row.n);
   }
 
-  /** Photos not seen by a full listing of `runId`. */
-  unseenPhotos(runId: number): PhotoRow[] {
+  /**
+   * Photos not seen by a full listing of `runId`; with `includeGone`, also
+   * those flagged deleted earlier and not pruned (to confirm them again).
+   */
+  unseenPhotos(runId: number, includeGone = false): PhotoRow[] {
     return (this.#stmt(
-      "SELECT * FROM photos WHERE seen_run != ? AND deleted_on_flickr = 0 ORDER BY id",
-    ).all(runId) as Record<string, unknown>[]).map(toPhotoRow);
+      `SELECT * FROM photos WHERE seen_run != ? AND (deleted_on_flickr = 0 OR (? AND pruned_to = '')) ORDER BY id`,
+    ).all(runId, includeGone ? 1 : 0) as Record<string, unknown>[]).map(
+      toPhotoRow,
+    );
+  }
+
+  /**
+   * Keeps photos a listing missed as part of `runId` (they are still on
+   * Flickr, or not known to be gone); `revive` clears an earlier deletion
+   * flag (Flickr answered for the photo).
+   */
+  keepPhotos(ids: string[], runId: number, revive: boolean): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.#stmt(
+          `UPDATE photos SET seen_run = ?,
+             deleted_on_flickr = CASE WHEN ? THEN 0 ELSE deleted_on_flickr END
+           WHERE id = ?`,
+        ).run(runId, revive ? 1 : 0, id);
+      }
+    });
+  }
+
+  /** Albums known to the backup, not deleted, that `runId` did not list. */
+  albumsNotSeen(runId: number): AlbumRow[] {
+    return (this.#stmt(
+      "SELECT * FROM albums WHERE seen_run != ? AND deleted_on_flickr = 0 ORDER BY position, id",
+    ).all(runId) as Record<string, unknown>[]).map(toAlbumRow);
+  }
+
+  /** Keeps an album a listing missed, with its memberships, in `runId`. */
+  carryAlbum(albumId: string, runId: number): void {
+    this.transaction(() => {
+      this.#stmt("UPDATE albums SET seen_run = ? WHERE id = ?").run(
+        runId,
+        albumId,
+      );
+      this.carryAlbumMemberships(albumId, runId);
+    });
   }
 
   /** Flags photos as deleted on Flickr (they stay in the backup). */

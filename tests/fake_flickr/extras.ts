@@ -9,6 +9,7 @@
 import { fnv1a } from "./content.ts";
 import type { Authentication, RequestParams } from "./oauth.ts";
 import type { Account, FakePhoto } from "./scenario.ts";
+import type { Quirks, ShortPageMemory } from "./quirks.ts";
 import { photoSizes } from "./sizes.ts";
 
 /**
@@ -30,6 +31,12 @@ export interface RestContext {
   owner: boolean;
   auth?: Authentication;
   numbers: NumberMode;
+  /** Real-Flickr quirks switched on (quirks.ts). */
+  quirks?: Quirks;
+  /** Which pages were answered short ("once" mode). */
+  shortPages?: ShortPageMemory;
+  /** What `flickr.photos.licenses.getInfo` answers (default: Flickr's). */
+  licenses?: readonly { id: string; name: string; url: string }[];
 }
 
 /** A varying number, as int or string depending on the mode. */
@@ -62,11 +69,17 @@ export function normalizeTag(raw: string): string {
   return raw.toLowerCase().replace(/[\s!-/:-@[-`{-~]/g, "");
 }
 
-/** The `tags` extra: clean tags, then machine tags, space-separated. */
+/**
+ * The `tags` extra: clean tags, then machine tags, then Flickr's automatic
+ * tags (`vision:*`), space-separated. Real answers carry `vision:*` here but
+ * not in `machine_tags` (JANKO 2013: `"tags":"foo vision:night=077",
+ * "machine_tags":""`).
+ */
 export function tagsString(photo: FakePhoto): string {
   return [
     ...photo.tags.map(normalizeTag).filter((t) => t),
     ...photo.machineTags.map((t) => t.toLowerCase()),
+    ...(photo.autoTags ?? []).map((t) => t.toLowerCase()),
   ].join(" ");
 }
 
@@ -96,7 +109,13 @@ export function photoEntry(
   ctx: RestContext,
   photo: FakePhoto,
   extras: Set<string>,
-  options: { withOwner?: boolean; isPrimary?: boolean; lastUpdate?: boolean },
+  options: {
+    withOwner?: boolean;
+    isPrimary?: boolean;
+    lastUpdate?: boolean;
+    /** Leave out ispublic/isfriend/isfamily (old getPhotos answers). */
+    omitVisibility?: boolean;
+  },
 ): Record<string, unknown> {
   const { account } = ctx;
   const e: Record<string, unknown> = { id: photo.id };
@@ -110,16 +129,21 @@ export function photoEntry(
   if (options.isPrimary !== undefined) {
     e.isprimary = options.isPrimary ? "1" : "0";
   }
-  Object.assign(e, {
-    ispublic: int(photo.isPublic),
-    isfriend: int(photo.isFriend),
-    isfamily: int(photo.isFamily),
-  });
+  if (!options.omitVisibility) {
+    Object.assign(e, {
+      ispublic: int(photo.isPublic),
+      isfriend: int(photo.isFriend),
+      isfamily: int(photo.isFamily),
+    });
+  }
+  const numeric = ctx.quirks?.numericViewsAndLicense ?? false;
   const key = (name: string) => `${name}:${photo.id}`;
   if (extras.has("description")) {
     e.description = { _content: photo.description };
   }
-  if (extras.has("license")) e.license = photo.license;
+  if (extras.has("license")) {
+    e.license = numeric ? Number(photo.license) : photo.license;
+  }
   if (extras.has("date_upload")) e.dateupload = String(photo.dateUpload);
   if (extras.has("date_taken")) {
     e.datetaken = photo.dateTaken;
@@ -151,7 +175,9 @@ export function photoEntry(
     e.o_width = String(photo.width);
     e.o_height = String(photo.height);
   }
-  if (extras.has("views")) e.views = String(photo.views);
+  if (extras.has("views")) {
+    e.views = numeric ? photo.views : String(photo.views);
+  }
   if (extras.has("media")) {
     e.media = photo.media;
     e.media_status = "ready";

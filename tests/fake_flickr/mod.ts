@@ -87,3 +87,11 @@ export {
 } from "./oauth.ts";
 export { normalizeTag, type NumberMode } from "./extras.ts";
 export { photoSizes, SIZE_LADDER, type SizeSpec } from "./sizes.ts";
+export {
+  DEFAULT_QUIRKS,
+  LISTING_QUIRKS,
+  type PlayMode,
+  type Quirks,
+  type ShortPages,
+} from "./quirks.ts";
+export { type FakeLicense, LICENSES } from "./licenses.ts";

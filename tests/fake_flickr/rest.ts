@@ -17,6 +17,7 @@ import {
 import { videoCdnUrl } from "./files.ts";
 import { type Pairs, param } from "./oauth.ts";
 import type { FakeAlbum, FakeCollection, FakePhoto } from "./scenario.ts";
+import { LICENSES } from "./licenses.ts";
 import { ownerSlug, photoSizes, playUrl, videoStreams } from "./sizes.ts";
 
 export type { NumberMode, RestContext } from "./extras.ts";
@@ -120,26 +121,46 @@ function paginate<T>(
   ctx: RestContext,
   items: T[],
   defaultPer: number,
+  options: { shift?: boolean } = {},
 ): Page<T> {
   const rawPer = Number.parseInt(
     arg(ctx, "per_page") ?? arg(ctx, "perpage") ?? "",
     10,
   );
-  const perpage = Number.isFinite(rawPer) && rawPer >= 1
-    ? Math.min(rawPer, 500)
-    : defaultPer;
+  const cap = ctx.quirks?.perPageCap ?? 500;
+  const perpage = Math.min(
+    cap,
+    Number.isFinite(rawPer) && rawPer >= 1 ? Math.min(rawPer, 500) : defaultPer,
+  );
   const rawPage = Number.parseInt(arg(ctx, "page") ?? "", 10);
   const page = Number.isFinite(rawPage) && rawPage >= 1 ? rawPage : 1;
   const total = items.length;
   const pages = Math.ceil(total / perpage);
   const effective = pages === 0 ? 1 : Math.min(page, pages);
-  return {
-    page,
-    pages,
-    perpage,
-    total,
-    items: items.slice((effective - 1) * perpage, effective * perpage),
-  };
+  const quirks = ctx.quirks;
+  // Items before this page were "deleted": the rest slides forward.
+  const shift = options.shift && quirks && effective > 1 ? quirks.shiftBy : 0;
+  let slice = items.slice(
+    (effective - 1) * perpage + shift,
+    effective * perpage + shift,
+  );
+  if (quirks && ctx.shortPages) {
+    const key = [
+      arg(ctx, "method"),
+      arg(ctx, "photoset_id") ?? "",
+      arg(ctx, "min_date") ?? "",
+      effective,
+    ].join("|");
+    if (ctx.shortPages.shouldShorten(quirks, key, effective, pages)) {
+      slice = slice.slice(0, Math.max(0, slice.length - quirks.shortBy));
+    }
+  }
+  return { page, pages, perpage, total, items: slice };
+}
+
+/** `page`/`pages`/`perpage` as Flickr sends them (strings with the quirk). */
+function pageNumber(ctx: RestContext, value: number): number | string {
+  return ctx.quirks?.pagingAsStrings ? String(value) : value;
 }
 
 /** `total`: in mixed mode a string on odd pages, an int on even pages. */
@@ -151,15 +172,15 @@ function total(ctx: RestContext, value: number, page: number): number | string {
 function photoList(
   ctx: RestContext,
   photos: FakePhoto[],
-  options: { lastUpdate?: boolean } = {},
+  options: { lastUpdate?: boolean; shift?: boolean } = {},
 ): Record<string, unknown> {
-  const p = paginate(ctx, photos, 100);
+  const p = paginate(ctx, photos, 100, { shift: options.shift ?? false });
   const extras = parseExtras(arg(ctx, "extras"));
   return {
     photos: {
-      page: p.page,
-      pages: p.pages,
-      perpage: p.perpage,
+      page: pageNumber(ctx, p.page),
+      pages: pageNumber(ctx, p.pages),
+      perpage: pageNumber(ctx, p.perpage),
       total: total(ctx, p.total, p.page),
       photo: p.items.map((photo) =>
         photoEntry(ctx, photo, extras, {
@@ -199,7 +220,11 @@ function albumEntry(
     can_comment: 0,
     date_create: String(album.dateCreate),
     date_update: String(album.dateUpdate),
-    photos: vary(ctx, stills, `photos:${album.id}`),
+    photos: vary(
+      ctx,
+      ctx.quirks?.photosCountsVideos ? stills + videos : stills,
+      `photos:${album.id}`,
+    ),
     videos,
     visibility_can_see_set: 1,
     needs_interstitial: 0,
@@ -497,9 +522,9 @@ function photosetsGetList(ctx: RestContext): RestOutcome {
     ok: {
       photosets: {
         cancreate: 1,
-        page: page.page,
-        pages: page.pages,
-        perpage: page.perpage,
+        page: pageNumber(ctx, page.page),
+        pages: pageNumber(ctx, page.pages),
+        perpage: pageNumber(ctx, page.perpage),
         total: ctx.numbers === "strings" ? String(page.total) : page.total,
         photoset: page.items.map((a) => albumEntry(ctx, a, true)),
       },
@@ -510,8 +535,11 @@ function photosetsGetList(ctx: RestContext): RestOutcome {
 function photosetsGetPhotos(ctx: RestContext): RestOutcome {
   const album = findAlbum(ctx);
   if (!album) return fail(1, "Photoset not found");
-  const photos = applyFilters(ctx, albumPhotos(ctx, album));
+  let photos = applyFilters(ctx, albumPhotos(ctx, album));
+  if (ctx.quirks?.emptyAlbums.includes(album.id)) photos = [];
   const p = paginate(ctx, photos, 500);
+  const drop = ctx.quirks?.dropFromAlbums[album.id] ?? 0;
+  if (drop > 0) p.items = p.items.slice(0, Math.max(0, p.items.length - drop));
   const extras = parseExtras(arg(ctx, "extras"));
   return {
     ok: {
@@ -523,12 +551,13 @@ function photosetsGetPhotos(ctx: RestContext): RestOutcome {
         photo: p.items.map((photo) =>
           photoEntry(ctx, photo, extras, {
             isPrimary: photo.id === album.primary,
+            omitVisibility: ctx.quirks?.omitVisibility ?? false,
           })
         ),
-        page: p.page,
-        per_page: p.perpage,
-        perpage: p.perpage,
-        pages: p.pages,
+        page: pageNumber(ctx, p.page),
+        per_page: pageNumber(ctx, p.perpage),
+        perpage: pageNumber(ctx, p.perpage),
+        pages: pageNumber(ctx, p.pages),
         title: album.title,
         total: total(ctx, p.total, p.page + 1),
       },
@@ -552,7 +581,7 @@ function peopleGetPhotos(ctx: RestContext): RestOutcome {
     ctx,
     [...ctx.account.photos.values()].filter((p) => visible(ctx, p)),
   ).sort(byUploadDesc);
-  return { ok: photoList(ctx, photos) };
+  return { ok: photoList(ctx, photos, { shift: true }) };
 }
 
 function peopleGetPublicPhotos(ctx: RestContext): RestOutcome {
@@ -628,7 +657,7 @@ function photosGetNotInSet(ctx: RestContext): RestOutcome {
     ctx,
     [...ctx.account.photos.values()].filter((p) => !inSet.has(p.id)),
   ).sort(byUploadDesc);
-  return { ok: photoList(ctx, photos) };
+  return { ok: photoList(ctx, photos, { shift: true }) };
 }
 
 /** Parses min_date: unix seconds, or a date text `Date` understands. */
@@ -719,6 +748,49 @@ function collectionEntry(
   return entry;
 }
 
+/**
+ * `flickr.tags.getListUserRaw`: every tag of the owner, clean form with the
+ * raw spellings typed (machine tags included, Flickr's automatic tags not).
+ */
+function tagsGetListUserRaw(ctx: RestContext): RestOutcome {
+  const raws = new Map<string, Set<string>>();
+  for (const photo of ctx.account.photos.values()) {
+    for (const raw of photo.tags) {
+      const key = normalizeTag(raw);
+      if (key === "") continue;
+      if (!raws.has(key)) raws.set(key, new Set());
+      raws.get(key)!.add(raw);
+    }
+    for (const raw of photo.machineTags) {
+      const key = raw.toLowerCase();
+      if (!raws.has(key)) raws.set(key, new Set());
+      raws.get(key)!.add(raw);
+    }
+  }
+  const tag = [...raws].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    .map(([key, set]) => ({
+      clean: key,
+      raw: [...set].map((raw) => ({ _content: raw })),
+    }));
+  return { ok: { who: { id: ctx.account.nsid, tags: { tag } } } };
+}
+
+/** `flickr.photos.licenses.getInfo`: ids 0–16 with names and URLs. */
+function licensesGetInfo(ctx: RestContext): RestOutcome {
+  const numeric = ctx.numbers !== "strings";
+  return {
+    ok: {
+      licenses: {
+        license: (ctx.licenses ?? LICENSES).map((l) => ({
+          id: numeric ? Number(l.id) : l.id,
+          name: l.name,
+          url: l.url,
+        })),
+      },
+    },
+  };
+}
+
 /** Every method the fake implements. */
 export const METHODS: Record<string, MethodSpec> = {
   "flickr.test.login": {
@@ -799,6 +871,11 @@ export const METHODS: Record<string, MethodSpec> = {
   "flickr.photosets.getList": { needsRead: false, run: photosetsGetList },
   "flickr.photosets.getPhotos": { needsRead: false, run: photosetsGetPhotos },
   "flickr.photosets.getInfo": { needsRead: false, run: photosetsGetInfo },
+  "flickr.tags.getListUserRaw": { needsRead: true, run: tagsGetListUserRaw },
+  "flickr.photos.licenses.getInfo": {
+    needsRead: false,
+    run: licensesGetInfo,
+  },
   "flickr.photos.getSizes": { needsRead: false, run: photosGetSizes },
   "flickr.photos.getInfo": { needsRead: false, run: photosGetInfo },
   "flickr.photos.getAllContexts": {

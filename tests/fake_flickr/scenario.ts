@@ -67,7 +67,12 @@ export interface FakePhoto {
   tags: string[];
   /** Machine tags, `namespace:predicate=value`. */
   machineTags: string[];
-  /** "0".."10". */
+  /**
+   * Tags Flickr adds by itself (`vision:outdoor=064`): in the `tags` extra,
+   * not in `machine_tags`, not the owner's raw tags.
+   */
+  autoTags?: string[];
+  /** "0".."16". */
   license: string;
   /** Unix seconds. */
   dateUpload: number;
@@ -314,6 +319,7 @@ export function addPhoto(
     description: init.description ?? "",
     tags: init.tags ?? [],
     machineTags: init.machineTags ?? [],
+    ...(init.autoTags ? { autoTags: init.autoTags } : {}),
     license: init.license ?? "0",
     dateUpload,
     dateTaken,

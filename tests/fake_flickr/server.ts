@@ -42,6 +42,8 @@ import {
   type RestContext,
 } from "./rest.ts";
 import { type Account, demoAccount } from "./scenario.ts";
+import { DEFAULT_QUIRKS, type Quirks, ShortPageMemory } from "./quirks.ts";
+import type { FakeLicense } from "./licenses.ts";
 import { ownerSlug, photoSizes } from "./sizes.ts";
 
 /** API key of the default consumer (32 hex). */
@@ -63,6 +65,10 @@ export interface FakeFlickrOptions {
   strictTimestamps?: boolean;
   /** Port of the main server (default 0: any free port). */
   port?: number;
+  /** Real-Flickr quirks to switch on (see quirks.ts; default DEFAULT_QUIRKS). */
+  quirks?: Partial<Quirks>;
+  /** What `flickr.photos.licenses.getInfo` answers (default: Flickr's 0–16). */
+  licenses?: readonly FakeLicense[];
 }
 
 /** What kind of URL a request was for. */
@@ -132,6 +138,8 @@ export interface FakeFlickr extends AsyncDisposable {
   onRequest(listener: (request: RecordedRequest) => void): () => void;
   /** Fault rules. */
   readonly faults: Faults;
+  /** The quirks in force; change them between runs. */
+  readonly quirks: Quirks;
   /** The consumers the fake knows. */
   readonly consumers: readonly Consumer[];
   /** Issues an access token for the account owner (skips the dance). */
@@ -179,7 +187,10 @@ export async function startFakeFlickr(
 class FakeFlickrServer implements FakeFlickr {
   readonly requests: RecordedRequest[] = [];
   readonly faults = new Faults();
+  readonly quirks: Quirks;
   readonly consumers: readonly Consumer[];
+  #shortPages = new ShortPageMemory();
+  #licenses?: readonly FakeLicense[];
   readonly ready: Promise<void>;
   #account: Account;
   #oauth: OAuthState;
@@ -202,6 +213,8 @@ class FakeFlickrServer implements FakeFlickr {
     });
     this.#latencyMs = options.latencyMs ?? 0;
     this.#numbers = options.stringNumbers ?? "mixed";
+    this.quirks = { ...DEFAULT_QUIRKS, ...options.quirks };
+    if (options.licenses) this.#licenses = options.licenses;
     this.#raw = new RawResponder((info) => {
       const url = new URL(info.target, this.#raw.url);
       this.requests.push({
@@ -539,6 +552,9 @@ class FakeFlickrServer implements FakeFlickr {
       owner,
       auth,
       numbers: this.#numbers,
+      quirks: this.quirks,
+      shortPages: this.#shortPages,
+      ...(this.#licenses ? { licenses: this.#licenses } : {}),
     };
     const outcome = spec.run(ctx);
     if ("fail" in outcome) {
