@@ -14,8 +14,9 @@
  * 2. the SHA-256 of the temp file, read back from disk, is compared with the
  *    SHA-256 of the new header followed by the original's tail as it was
  *    copied (so every byte from the first SOS/IDAT to the end, trailers
- *    after EOI included, is identical); it is returned, so callers need not
- *    hash the file again;
+ *    after EOI included, is identical, except the absolute offsets of an
+ *    AFCP trailer, moved by the header's change in size: see `afcp.ts`); it
+ *    is returned, so callers need not hash the file again;
  * 3. the original's size and mtime must not have changed meanwhile;
  * 4. the temp file is fsynced, given the original's mode and times, renamed
  *    over the original, and the directory is fsynced.
@@ -39,6 +40,12 @@ import {
   type PhotoMetadata,
   prepareFields,
 } from "./fields.ts";
+import {
+  afcpHeaderEntries,
+  afcpPatches,
+  parseAfcpEnd,
+  type TailPatch,
+} from "./afcp.ts";
 import { rebuildJpegHeader, verifyJpegHeader } from "./jpeg_header.ts";
 import { isJpeg, parseJpegHeader } from "./jpeg_segments.ts";
 import {
@@ -253,6 +260,8 @@ interface ReplaceJob {
   verify: (prefix: Uint8Array, size: number) => string | undefined;
   /** Checks each tail chunk (e.g. looks for the JPEG EOI marker). */
   scanTail?: TailScanner;
+  /** Offsets in the tail to rewrite (AFCP), at original file positions. */
+  tailPatches?: TailPatch[];
   mtime?: Date;
 }
 
@@ -337,7 +346,10 @@ async function replaceFile(
       new Uint8Array(chunk),
     ];
     await file.seek(tailOffset, Deno.SeekMode.Start);
-    const copied = await forEachChunk(file, buffers, async (chunk) => {
+    let chunkAt = tailOffset;
+    const copied = await forEachChunk(file, buffers, async (read) => {
+      const chunk = applyPatches(read, chunkAt, job.tailPatches);
+      chunkAt += read.length;
       expectedHash.update(chunk);
       job.scanTail?.feed(chunk);
       await writeAll(temp!, chunk);
@@ -420,6 +432,48 @@ async function replaceFile(
     await removeQuietly(tempPath);
     throw error;
   }
+}
+
+/** `chunk` (at `at` in the original) with the patches that overlap it. */
+function applyPatches(
+  chunk: Uint8Array,
+  at: number,
+  patches: TailPatch[] | undefined,
+): Uint8Array {
+  let out = chunk;
+  for (const patch of patches ?? []) {
+    const from = Math.max(patch.at, at);
+    const to = Math.min(patch.at + patch.bytes.length, at + chunk.length);
+    if (from >= to) continue;
+    if (out === chunk) out = chunk.slice();
+    out.set(patch.bytes.subarray(from - patch.at, to - patch.at), from - at);
+  }
+  return out;
+}
+
+/**
+ * The rewrites that keep an AFCP trailer's offsets right when the header
+ * changes by `delta` bytes: none without a trailer, or when its offsets are
+ * already wrong (left as they were); undefined when they cannot be moved.
+ */
+async function afcpTailPatches(
+  file: Deno.FsFile,
+  size: number,
+  tailOffset: number,
+  delta: number,
+): Promise<TailPatch[] | undefined> {
+  if (delta === 0 || size < tailOffset + 24) return [];
+  const trailer = parseAfcpEnd(await readAt(file, size - 12, 12));
+  if (!trailer) return [];
+  if (trailer.start < tailOffset || trailer.start + 24 > size) return [];
+  const count = afcpHeaderEntries(
+    await readAt(file, trailer.start, 12),
+    trailer,
+  );
+  if (count === undefined) return [];
+  if (trailer.start + 12 + count * 12 > size - 12) return undefined;
+  const directory = await readAt(file, trailer.start + 12, count * 12);
+  return afcpPatches(trailer, directory, size, delta);
 }
 
 /** Lists the chunks after the first IDAT by seeking (PNG). */
@@ -619,11 +673,29 @@ async function embedJpeg(
   if (!rebuild.changed) {
     return { result: { status: "unchanged", ...base }, needsSidecar, ...extra };
   }
+  const tailPatches = await afcpTailPatches(
+    file,
+    original.info.size,
+    header.tailOffset,
+    rebuild.header.length - header.tailOffset,
+  );
+  if (!tailPatches) {
+    return {
+      result: skipped("jpeg", date, [
+        ...rebuild.warnings,
+        `Left "${original.path}" untouched: its AFCP trailer's offsets ` +
+        "cannot be updated",
+      ]),
+      needsSidecar: true,
+      ...extra,
+    };
+  }
   const result = await replaceOrSkip({
     original,
     file,
     header: rebuild.header,
     tailOffset: header.tailOffset,
+    tailPatches,
     verifyExtra: 4,
     verify: (prefix, size) =>
       verifyJpegHeader(prefix, rebuild.header.length, size, rebuild.expect),

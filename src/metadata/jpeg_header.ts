@@ -151,6 +151,27 @@ interface Piece {
 }
 
 /**
+ * Decodes an XMP packet: UTF-8, or UTF-16 (with a BOM, or recognised by the
+ * zero bytes around its first "<"), which is rewritten as UTF-8 (what
+ * ExifTool does too). Undefined when it is neither.
+ */
+export function decodeXmpPacket(bytes: Uint8Array): string | undefined {
+  const utf8Text = decodeUtf8Strict(bytes);
+  if (utf8Text !== undefined) return utf8Text;
+  let encoding: "utf-16be" | "utf-16le" | undefined;
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = "utf-16be";
+  else if (bytes[0] === 0xff && bytes[1] === 0xfe) encoding = "utf-16le";
+  else if (bytes[0] === 0 && bytes[1] === 0x3c) encoding = "utf-16be";
+  else if (bytes[0] === 0x3c && bytes[1] === 0) encoding = "utf-16le";
+  if (!encoding || bytes.length % 2 !== 0) return undefined;
+  try {
+    return new TextDecoder(encoding, { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Rebuilds `bytes[0, header.tailOffset)` with `meta` merged in. `fileSize`
  * (the whole file's) tells which maker-note offsets point into the tail.
  */
@@ -258,11 +279,11 @@ export function rebuildJpegHeader(
     let readable = true;
     if (xmpAt.length === 1) {
       const payload = segmentPayload(bytes, segments[xmpAt[0]!]!);
-      existing = decodeUtf8Strict(payload.subarray(XMP_SIGNATURE.length));
+      existing = decodeXmpPacket(payload.subarray(XMP_SIGNATURE.length));
       if (existing === undefined) {
         readable = false;
         blocks.xmp = "kept";
-        warnings.push("Left XMP untouched: the packet is not UTF-8");
+        warnings.push("Left XMP untouched: the packet is not UTF-8 or UTF-16");
       }
     }
     const hasValues = xmpFields.tags.length > 0 ||

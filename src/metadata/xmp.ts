@@ -94,6 +94,11 @@ export interface XmpFields {
   date?: string;
   /** exif:GPSLatitude / exif:GPSLongitude. */
   gps?: { latitude: number; longitude: number };
+  /**
+   * exif:DateTimeOriginal, XMP date form: set by the merge when the packet
+   * already holds one, so that copy tells the same date.
+   */
+  dateTimeOriginal?: string;
   /** flickrbackup:PhotoPage. */
   flickrUrl?: string;
 }
@@ -124,6 +129,9 @@ function ownedProperties(fields: XmpFields): Array<[string, string]> {
   }
   if (fields.gps) {
     owned.push([NS.exif, "GPSLatitude"], [NS.exif, "GPSLongitude"]);
+  }
+  if (fields.dateTimeOriginal !== undefined) {
+    owned.push([NS.exif, "DateTimeOriginal"]);
   }
   return owned;
 }
@@ -198,6 +206,12 @@ export function buildDescription(
       `   <exif:GPSLongitude>${
         formatXmpCoordinate(fields.gps.longitude, "longitude")
       }</exif:GPSLongitude>`,
+    );
+  }
+  if (fields.dateTimeOriginal !== undefined) {
+    used.add("exif");
+    body.push(
+      `   <exif:DateTimeOriginal>${fields.dateTimeOriginal}</exif:DateTimeOriginal>`,
     );
   }
   if (fields.flickrUrl !== undefined) {
@@ -440,12 +454,24 @@ function applyEdits(text: string, edits: Edit[]): string {
  * the same packet as merging once.
  */
 export function mergeXmpPacket(packet: string, fields: XmpFields): string {
-  const owned = ownedProperties(fields);
+  const shape = rdfShape(packet);
+  // A camera's exif:DateTimeOriginal must tell the same date as the rest:
+  // when the packet has one (ours included, on a rerun), we write it too.
+  const isDto = (uri: string, local: string) =>
+    uri === NS.exif && local === "DateTimeOriginal";
+  const hasDto = fields.date !== undefined &&
+    shape.descriptions.some((d) =>
+      d.attrs.some((a) => isDto(...resolveAttr(d, a.name))) ||
+      d.children.some((c) => isDto(...resolve(c, c.name)))
+    );
+  const withDto: XmpFields = hasDto
+    ? { ...fields, dateTimeOriginal: fields.date! }
+    : fields;
+  const owned = ownedProperties(withDto);
   const isOwned = (uri: string, local: string) =>
     owned.some(([u, l]) => u === uri && l === local);
 
   // Phase 1: remove our old description and the properties we now own.
-  const shape = rdfShape(packet);
   const edits: Edit[] = [];
   let about: string | undefined;
   for (const description of shape.descriptions) {
@@ -459,7 +485,9 @@ export function mergeXmpPacket(packet: string, fields: XmpFields): string {
     }
     about ??= description.attrs.find((a) => {
       const [uri, local] = resolveAttr(description, a.name);
-      return uri === NS.rdf && local === "about";
+      // Old writers put an unprefixed about=, which readers take as
+      // rdf:about.
+      return (uri === NS.rdf && local === "about") || a.name === "about";
     })?.value;
     for (const attr of description.attrs) {
       const [uri, local] = resolveAttr(description, attr.name);
@@ -479,13 +507,13 @@ export function mergeXmpPacket(packet: string, fields: XmpFields): string {
     }
   }
   const stripped = applyEdits(packet, edits);
-  if (!hasProperties(fields)) return stripped;
+  if (!hasProperties(withDto)) return stripped;
 
   // Phase 2: add ours as the last child of rdf:RDF.
   const { rdf } = rdfShape(stripped);
   const insertAt = whitespaceStart(stripped, rdf.endTagStart);
   const declareRdf = rdf.ns.get("rdf") !== NS.rdf;
-  const ours = buildDescription(fields, about ?? "", declareRdf);
+  const ours = buildDescription(withDto, about ?? "", declareRdf);
   return stripped.slice(0, insertAt) + "\n  " + ours +
     stripped.slice(insertAt);
 }

@@ -15,13 +15,16 @@ import {
   type FileComparison,
 } from "../metadata_corpus/compare.ts";
 import {
+  cameraXmpPacket,
   countZeroGpsJpeg,
+  jpegWith,
   nikonPaddedJpeg,
   olympusSecondExifJpeg,
   sonyCorruptEntryJpeg,
   tailPreviewJpeg,
   type TailPreviewMake,
   tailTarget,
+  utf16XmpSegment,
 } from "../metadata_corpus/camera_fixtures.ts";
 import { embedMetadata } from "../../src/metadata/embed.ts";
 
@@ -153,3 +156,25 @@ for (
     });
   });
 }
+
+test("UTF-16 XMP with an unprefixed about= becomes UTF-8 and tells our date", async () => {
+  await withTempDir(async (dir) => {
+    const c = await check(
+      dir,
+      "utf16.jpg",
+      jpegWith([utf16XmpSegment(cameraXmpPacket())]),
+    );
+    assertClean(c);
+    const out = await exiftool([
+      "-a",
+      "-s3",
+      "-XMP-exif:DateTimeOriginal",
+      "-XMP-tiff:Make",
+      join(dir, "work/utf16.jpg"),
+    ]);
+    assertEquals(out.trim().split("\n"), ["2019:07:14 18:22:01", "FUJIFILM"]);
+    const bytes = await Deno.readFile(join(dir, "work/utf16.jpg"));
+    const text = new TextDecoder().decode(bytes);
+    assert(text.includes('rdf:about="uuid:faf5bdd5'), "about= kept");
+  });
+});

@@ -465,7 +465,7 @@ export function cameraXmpPacket(): string {
   return '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n' +
     '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n' +
     '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n' +
-    ' <rdf:Description about=""\n' +
+    ' <rdf:Description about="uuid:faf5bdd5-ba3d-11da-ad31-d33d75182f1b"\n' +
     '  xmlns:exif="http://ns.adobe.com/exif/1.0/"\n' +
     '  xmlns:tiff="http://ns.adobe.com/tiff/1.0/">\n' +
     "  <exif:DateTimeOriginal>2008-03-15T09:52:01</exif:DateTimeOriginal>\n" +
