@@ -23,7 +23,8 @@ import * as path from "node:path";
 import { AppError, ExitCode, LocalFatalError } from "../errors.ts";
 import { backoffDelay, parseRetryAfter } from "../http/backoff.ts";
 import type { HttpClient } from "../http/http_client.ts";
-import type { Clock } from "../platform/clock.ts";
+import { type Clock, startTimer } from "../platform/clock.ts";
+import { type EndCheck, endScannerFor } from "./_body_check.ts";
 import {
   classifyFsError,
   fsyncDir,
@@ -135,6 +136,11 @@ export interface DownloaderOptions {
   maxDelayMs?: number;
   /** A body (or headers) silent this long is aborted and retried (2 min). */
   idleTimeoutMs?: number;
+  /**
+   * Minimum progress: a body that brings fewer than `bytes` in any `windowMs`
+   * (default 16 KiB a minute) is a stall too, however steadily it drips.
+   */
+  minProgress?: { bytes: number; windowMs: number };
   /** A longer `Retry-After` fails the item instead of waiting (5 min). */
   maxRetryAfterMs?: number;
   /** Uniform in [0, 1) for jitter (default `Math.random`). */
@@ -220,6 +226,7 @@ export function createDownloader(options: DownloaderOptions): Downloader {
     baseDelayMs: options.baseDelayMs ?? 1000,
     maxDelayMs: options.maxDelayMs ?? 60_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+    minProgress: options.minProgress ?? { bytes: 16 * 1024, windowMs: 60_000 },
     maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
     random: options.random ?? Math.random,
     openFile: options.openFile ??
@@ -235,6 +242,7 @@ interface Settings {
   baseDelayMs: number;
   maxDelayMs: number;
   idleTimeoutMs: number;
+  minProgress: { bytes: number; windowMs: number };
   maxRetryAfterMs: number;
   random: () => number;
   openFile: (path: string, options: Deno.OpenOptions) => Promise<PartFile>;
@@ -281,8 +289,8 @@ class AttemptError extends Error {
 }
 
 class IdleTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`no data received for ${Math.round(ms / 1000)} s`);
+  constructor(ms: number, message?: string) {
+    super(message ?? `no data received for ${Math.round(ms / 1000)} s`);
     this.name = "IdleTimeoutError";
   }
 }
@@ -399,12 +407,28 @@ async function attemptOnce(
   const userSignal = req.signal;
   const onUserAbort = () => controller.abort(userSignal?.reason);
   userSignal?.addEventListener("abort", onUserAbort, { once: true });
+  // Aborted while the part was loaded: the listener above never fires.
+  if (userSignal?.aborted) controller.abort(userSignal.reason);
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  const idle = new IdleTimer(s.idleTimeoutMs, () => {
-    const reason = new IdleTimeoutError(s.idleTimeoutMs);
+  const stop = (reason: IdleTimeoutError) => {
     controller.abort(reason);
     reader?.cancel(reason).catch(() => {});
-  });
+  };
+  const idle = new IdleTimer(
+    s.clock,
+    s.idleTimeoutMs,
+    s.minProgress,
+    () => stop(new IdleTimeoutError(s.idleTimeoutMs)),
+    (bytes, ms) =>
+      stop(
+        new IdleTimeoutError(
+          ms,
+          `only ${bytes} bytes arrived in ${
+            Math.round(ms / 1000)
+          } s (the minimum is ${s.minProgress.bytes})`,
+        ),
+      ),
+  );
   let response: Response | undefined;
   let file: PartFile | undefined;
   try {
@@ -425,6 +449,7 @@ async function attemptOnce(
     response = opened.response;
     const finalUrl = opened.url;
     idle.kick();
+    idle.startBody();
     const plan = checkResponse(response, state, resuming, s.clock.now());
 
     // Prepare the part file for this response. The part is cut to the bytes
@@ -488,12 +513,16 @@ async function attemptOnce(
           >,
         );
       }
+      body = body.pipeThrough(boundExpansion(() => encodedBytes));
     }
     reader = body.getReader();
     const head: Uint8Array[] = [];
     let headBytes = 0;
     let headChecked = startOffset > 0;
+    // Checked while streaming; a resumed body is checked from the file.
+    let ending: ReturnType<typeof endScannerFor>;
     const write = async (chunk: Uint8Array) => {
+      ending?.push(chunk);
       await local(paths.part, () => writeAll(openFile, chunk));
       state.hash.update(chunk);
       state.offset += chunk.length;
@@ -503,6 +532,7 @@ async function attemptOnce(
       const joined = concat(head, headBytes);
       head.length = 0;
       checkHead(joined, req.expect, response?.status ?? 0);
+      ending = endScannerFor(sniff(joined).kind);
       headChecked = true;
       if (joined.length > 0) await write(joined);
     };
@@ -515,7 +545,7 @@ async function attemptOnce(
         throw err;
       }
       if (controller.signal.aborted) throw controller.signal.reason;
-      idle.kick();
+      idle.kick(chunk.done ? 0 : chunk.value.length);
       if (chunk.done) break;
       const bytes = chunk.value;
       if (bytes.length === 0) continue;
@@ -570,15 +600,23 @@ async function attemptOnce(
     const fileHead = await readHead(paths.part, SNIFF_BYTES);
     checkHead(fileHead, req.expect, response.status);
     const sniffed = sniff(fileHead);
-    if (sniffed.kind === "jpeg" && !sizeVerified) {
+    // A JPEG must reach EOI and a PNG IEND, whatever length was declared
+    // (a short Content-Length cuts a file "completely").
+    let ended = startOffset === 0
+      ? ending?.result()
+      : await scanEnd(paths.part, sniffed.kind);
+    if (ended === "unparsed" && sniffed.kind === "jpeg") {
       const tail = await readTail(paths.part, state.offset, JPEG_TAIL_BYTES);
-      if (!hasJpegEnd(tail)) {
-        throw new AttemptError(
-          "transient",
-          "the JPEG is truncated (no end marker) and the server sent no length",
-          { status: response.status },
-        );
-      }
+      ended = hasJpegEnd(tail) ? "complete" : "truncated";
+    }
+    if (ended === "truncated") {
+      throw new AttemptError(
+        "transient",
+        `the ${sniffed.kind.toUpperCase()} is truncated (no end marker)${
+          sizeVerified ? "" : " and the server sent no length"
+        }`,
+        { status: response.status, discard: true },
+      );
     }
 
     // Promote: fsync, close, rename (after close, for Windows), fsync dir.
@@ -1156,24 +1194,97 @@ export async function sweepTempFiles(
 // ---------------------------------------------------------------------------
 // Small helpers
 
-/** Aborts a transfer when no byte arrives for `ms`. */
+/**
+ * Aborts a transfer when no byte arrives for `ms`, or when fewer than
+ * `min.bytes` arrive in a `min.windowMs` window (a drip never goes idle).
+ * Runs on the injected clock.
+ */
 class IdleTimer {
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(readonly ms: number, readonly onIdle: () => void) {}
+  #cancelIdle: (() => void) | undefined;
+  #cancelWindow: (() => void) | undefined;
+  #windowBytes = 0;
+  #stopped = false;
+  constructor(
+    readonly clock: Clock,
+    readonly ms: number,
+    readonly min: { bytes: number; windowMs: number },
+    readonly onIdle: () => void,
+    readonly onSlow: (bytes: number, ms: number) => void,
+  ) {}
   start(): void {
+    this.#stopped = false;
     this.kick();
   }
-  kick(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+  /** The body starts: from now on, minimum progress is required too. */
+  startBody(): void {
+    if (!this.#stopped && !this.#cancelWindow) this.#armWindow();
+  }
+  kick(bytes = 0): void {
+    if (this.#stopped) return;
+    this.#windowBytes += bytes;
+    this.#cancelIdle?.();
+    this.#cancelIdle = startTimer(this.clock, this.ms, () => {
+      this.#cancelIdle = undefined;
       this.onIdle();
-    }, this.ms);
+    });
+  }
+  #armWindow(): void {
+    this.#windowBytes = 0;
+    this.#cancelWindow = startTimer(this.clock, this.min.windowMs, () => {
+      this.#cancelWindow = undefined;
+      if (this.#stopped) return;
+      if (this.#windowBytes < this.min.bytes) {
+        this.onSlow(this.#windowBytes, this.min.windowMs);
+      } else this.#armWindow();
+    });
   }
   stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#stopped = true;
+    this.#cancelIdle?.();
+    this.#cancelWindow?.();
+    this.#cancelIdle = this.#cancelWindow = undefined;
   }
+}
+
+/** Decoded bytes allowed per encoded byte (photos barely compress). */
+const MAX_EXPANSION = 20;
+
+/**
+ * Errors a decoded body that grows past {@link MAX_EXPANSION} times its
+ * encoded size plus 1 MiB: a decompression bomb never reaches the disk.
+ */
+function boundExpansion(
+  encoded: () => number,
+): TransformStream<Uint8Array, Uint8Array> {
+  let decoded = 0;
+  return new TransformStream({
+    transform(chunk, c) {
+      decoded += chunk.length;
+      if (decoded > encoded() * MAX_EXPANSION + 1024 * 1024) {
+        throw new AttemptError(
+          "permanent",
+          `the compressed body expands to more than ${MAX_EXPANSION} times its size (a decompression bomb?); refused`,
+          { discard: true },
+        );
+      }
+      c.enqueue(chunk);
+    },
+  });
+}
+
+/** Reads a finished part through the end check of its format. */
+async function scanEnd(
+  filePath: string,
+  kind: string,
+): Promise<EndCheck | undefined> {
+  const scanner = endScannerFor(kind);
+  if (!scanner) return undefined;
+  await local(filePath, async () => {
+    const file = await Deno.open(filePath, { read: true });
+    // The readable closes the file when it ends or fails.
+    for await (const chunk of file.readable) scanner.push(chunk);
+  });
+  return scanner.result();
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

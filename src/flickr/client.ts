@@ -43,6 +43,7 @@ import {
   type VideoStream,
 } from "./api_types.ts";
 import { FlickrProtocolError, readFlickrResponse } from "./errors.ts";
+import { capBody, withDeadline } from "../http/deadline.ts";
 import {
   type ListingVerdict,
   paginate,
@@ -98,6 +99,11 @@ export interface CreateFlickrClientOptions {
   signal?: AbortSignal;
   /** Nonce source; default 32 random alphanumerics per request. */
   nonce?: () => string;
+  /**
+   * Deadline of one try of an API call, answer read in full (default 60 s);
+   * a try past it is retried like any transient failure.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** Per-call options. */
@@ -252,6 +258,8 @@ export function createFlickrClient(
     }
   }
 
+  const timeoutMs = options.requestTimeoutMs ?? 60_000;
+
   function call(
     method: string,
     params: Params = {},
@@ -269,23 +277,25 @@ export function createFlickrClient(
       await pacer.acquire(signal);
       counts[method] = (counts[method] ?? 0) + 1;
       const signed = sign(endpoints.rest, query);
-      const response = await send(
-        new Request(url, {
-          method: "GET",
-          headers: {
-            Authorization: signed.authorizationHeader,
-            Accept: "application/json",
-          },
-          redirect: "manual",
-          ...(signal ? { signal } : {}),
-        }),
-        signal,
-      );
-      return await readFlickrResponse(response, {
-        method,
-        nowMs: clock.now(),
-        consumerKey: credentials.consumerKey,
-        secrets,
+      return await withDeadline(clock, timeoutMs, signal, async (limited) => {
+        const response = await send(
+          new Request(url, {
+            method: "GET",
+            headers: {
+              Authorization: signed.authorizationHeader,
+              Accept: "application/json",
+            },
+            redirect: "manual",
+            signal: limited,
+          }),
+          signal,
+        );
+        return await readFlickrResponse(capBody(response, method), {
+          method,
+          nowMs: clock.now(),
+          consumerKey: credentials.consumerKey,
+          secrets,
+        });
       });
     }, {
       clock,
@@ -488,14 +498,22 @@ export function createFlickrClient(
       const combined = signalFor(signal ? { signal } : undefined);
       return retrying(async () => {
         const signed = sign(target, {});
-        const response = await send(
-          new Request(target, {
-            method: "GET",
-            headers: { Authorization: signed.authorizationHeader },
-            redirect: "manual",
-            ...(combined ? { signal: combined } : {}),
-          }),
+        // The deadline covers the headers; the body has the downloader's
+        // idle timeout (the deadline's timer stops once headers are in).
+        const response = await withDeadline(
+          clock,
+          timeoutMs,
           combined,
+          (limited) =>
+            send(
+              new Request(target, {
+                method: "GET",
+                headers: { Authorization: signed.authorizationHeader },
+                redirect: "manual",
+                signal: limited,
+              }),
+              combined,
+            ),
         );
         if (response.status >= 300 && response.status < 400) {
           const location = response.headers.get("location");

@@ -11,6 +11,23 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Calls `fn` once after `ms` unless the returned function cancels it first
+   * (deadlines and idle timeouts; a test clock fires it when its time passes).
+   * Optional for small test clocks; use {@link startTimer}.
+   */
+  setTimer?(ms: number, fn: () => void): () => void;
+}
+
+/** `clock.setTimer`, or a real timer for a clock without one. */
+export function startTimer(
+  clock: Clock,
+  ms: number,
+  fn: () => void,
+): () => void {
+  if (clock.setTimer) return clock.setTimer(ms, fn);
+  const timer = setTimeout(fn, Math.max(0, ms));
+  return () => clearTimeout(timer);
 }
 
 /** The real clock, backed by `Date.now` and `setTimeout`. */
@@ -29,6 +46,10 @@ export const systemClock: Clock = {
       }
       signal?.addEventListener("abort", onAbort, { once: true });
     });
+  },
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(timer);
   },
 };
 
@@ -49,12 +70,32 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     this.sleeps.push(ms);
-    this.#now += Math.max(0, ms);
+    this.advance(Math.max(0, ms));
     return Promise.resolve();
   }
 
-  /** Moves virtual time forward without a sleep. */
+  /** Moves virtual time forward without a sleep; due timers fire. */
   advance(ms: number): void {
     this.#now += ms;
+    const due = this.#timers.filter((t) => t.at <= this.#now)
+      .sort((a, b) => a.at - b.at);
+    this.#timers = this.#timers.filter((t) => t.at > this.#now);
+    for (const timer of due) timer.fn();
+  }
+
+  #timers: { at: number; fn: () => void }[] = [];
+
+  /** Fires when virtual time reaches `now() + ms` (by sleep or advance). */
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer = { at: this.#now + Math.max(0, ms), fn };
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
+  }
+
+  /** Timers waiting to fire (for tests). */
+  get pendingTimers(): number {
+    return this.#timers.length;
   }
 }

@@ -57,6 +57,8 @@ export interface Behaviour {
   stallAfter?: number;
   /** Send no response at all until the client gives up. */
   stallHeaders?: boolean;
+  /** Called when a `stallHeaders` request arrives (tests then move a clock). */
+  onStall?: () => void;
   /** Send the full body gzip-compressed with `Content-Encoding: gzip`. */
   gzip?: boolean;
   /** Use chunked encoding (no Content-Length). */
@@ -106,7 +108,9 @@ export function startTestServer(): Promise<TestServer> {
       const behaviour = route.behaviours.shift() ?? {};
       if (behaviour.stallHeaders) {
         // Released by shutdown(); the client gives up on its own long before.
-        await new Promise<void>((resolve) => pending.add(resolve));
+        const stalled = new Promise<void>((resolve) => pending.add(resolve));
+        behaviour.onStall?.();
+        await stalled;
         return new Response(null, { status: 500 });
       }
       return answer(req, route.resource, behaviour, pending);

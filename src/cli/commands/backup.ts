@@ -216,6 +216,10 @@ export async function runBackupCommand(
         tokenSecret: tokens.oauthTokenSecret,
       },
       retry: { baseMs: options.retryDelay },
+      // SIGINT/SIGTERM abort calls in flight and every later one (listing
+      // included); no call waits longer than --timeout for its answer.
+      signal: controller.signal,
+      requestTimeoutMs: options.timeout * 1000,
       onRetry: (event) => reporter.detail(event.message),
     });
     const downloader = createDownloader({
