@@ -19,6 +19,12 @@ import {
   StateStore,
 } from "../state/state_store.ts";
 import type { Reporter } from "./reporter.ts";
+import { hasOwnTags, presentTags, type RawTagMap } from "./tags.ts";
+import {
+  type License,
+  licenseFor,
+  rightsText as licenseRights,
+} from "./licenses.ts";
 import { FlickrNotFoundError } from "../flickr/errors.ts";
 import {
   confirmDeletions,
@@ -30,6 +36,7 @@ import {
   buildSidecar,
   photoPageUrl,
   type SavedVariant,
+  SIDECAR_SCHEMA_VERSION,
   type SidecarContext,
 } from "./sidecar.ts";
 import {
@@ -90,6 +97,10 @@ export interface BackupFlickr {
   getPhotoInfo(photoId: string): Promise<unknown>;
   /** Resolves when the album exists; `FlickrNotFoundError` when gone. */
   getPhotosetInfo(photosetId: string): Promise<unknown>;
+  /** Clean tag → raw spellings (`flickr.tags.getListUserRaw`). */
+  getRawTags(): Promise<Map<string, string[]>>;
+  /** Every licence with its name and URL (`flickr.photos.licenses.getInfo`). */
+  getLicenses(): Promise<License[]>;
   getSizes(photoId: string): Promise<PhotoSize[]>;
   getVideoStreams(
     photoId: string,
@@ -343,6 +354,14 @@ class BackupRun {
   /** Photos confirmed deleted on Flickr in this run (what --prune moves). */
   #confirmedGone = new Set<string>();
   #deletions = { confirmed: 0, stillOnFlickr: 0, unconfirmed: 0 };
+  /** One `getListUserRaw` per run, asked when a photo with tags is written. */
+  #rawTags?: Promise<RawTagMap>;
+  /** One `licenses.getInfo` per run, asked for a licence not in the state. */
+  #licenses?: Promise<readonly License[]>;
+  #knownLicenses?: License[];
+  /** Done photos whose sidecars are rewritten to the current schema. */
+  #upgrading = new Set<string>();
+  #upgradeFailed = false;
 
   constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
     this.#deps = deps;
@@ -403,6 +422,21 @@ class BackupRun {
 
     const todo = this.#store.photosToProcess(this.#runId);
     const refresh = this.#store.photosToRefresh(this.#runId);
+    // Sidecars of an older schema are rewritten in place (no download).
+    const schema = String(SIDECAR_SCHEMA_VERSION);
+    if (this.#store.getMeta(SIDECAR_SCHEMA_KEY) !== schema) {
+      const stale = this.#store.donePhotos(this.#runId).filter((id) =>
+        !refresh.includes(id)
+      );
+      if (stale.length === 0) this.#store.setMeta(SIDECAR_SCHEMA_KEY, schema);
+      for (const id of stale) this.#upgrading.add(id);
+      refresh.push(...stale);
+      if (stale.length) {
+        reporter.info(
+          `Upgrading the sidecars and metadata of ${stale.length} item(s) to sidecar schema ${schema} (no download)`,
+        );
+      }
+    }
     const counts = this.#store.counts(this.#runId);
     this.#totals.listed = counts.total;
     this.#totals.alreadyDone = counts.total - todo.length;
@@ -448,6 +482,9 @@ class BackupRun {
       interrupted = true;
     }
     if (this.#options.signal.aborted) interrupted = true;
+    if (!interrupted && !this.#upgradeFailed && this.#upgrading.size) {
+      this.#store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
+    }
     return this.#summarize(startedAt, person.photosCount, interrupted);
   }
 
@@ -873,7 +910,10 @@ class BackupRun {
         );
         return;
       }
-      if (refresh && photo.lastUpdate !== row.appliedUpdate) {
+      if (
+        refresh &&
+        (photo.lastUpdate !== row.appliedUpdate || this.#upgrading.has(id))
+      ) {
         await breakHardLinks(saved.path);
       }
       const placements = await this.#finish(photo, albums, folders, saved);
@@ -907,6 +947,7 @@ class BackupRun {
       if (isFatal(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
       if (refresh) {
+        if (this.#upgrading.has(id)) this.#upgradeFailed = true;
         this.#warn(`Cannot update ${url}: ${message}`);
         this.#progress.failed++;
         return;
@@ -1241,7 +1282,9 @@ class BackupRun {
       saved.relPath = canonicalRel;
       saved.path = canonical;
     }
-    const meta = embedInput(photo, this.#owner);
+    const tags = presentTags(photo, await this.#rawTagMap(photo));
+    const license = await this.#licenseOf(photo);
+    const meta = embedInput(photo, this.#owner, { tags, license });
     let embedded: SidecarContext["embedded"] = {
       status: "disabled",
       warnings: [],
@@ -1281,6 +1324,8 @@ class BackupRun {
         dateInFile,
         embedded,
         backedUpAt: new Date(this.#deps.clock.now()),
+        tags,
+        ...(license ? { license } : {}),
       }),
       null,
       2,
@@ -1333,6 +1378,69 @@ class BackupRun {
       }
     }
     return placements;
+  }
+
+  /**
+   * Raw tag spellings for a photo that has tags of its own: one
+   * `flickr.tags.getListUserRaw` per run (kept in the state as a fallback
+   * when Flickr cannot answer); never asked in a run that writes no tags.
+   */
+  #rawTagMap(photo: FlickrPhoto): Promise<RawTagMap | undefined> {
+    if (!hasOwnTags(photo)) return Promise.resolve(undefined);
+    this.#rawTags ??= this.#loadRawTags();
+    return this.#rawTags;
+  }
+
+  async #loadRawTags(): Promise<RawTagMap> {
+    try {
+      const map = await this.#deps.flickr.getRawTags();
+      this.#store.setMeta(RAW_TAGS_KEY, JSON.stringify([...map]));
+      return map;
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      const saved = this.#store.getMeta(RAW_TAGS_KEY);
+      this.#warn(
+        `Cannot read the tags' raw spellings from Flickr (${
+          error instanceof Error ? error.message : String(error)
+        }); using ${
+          saved ? "those an earlier run saved" : "Flickr's cleaned tags"
+        }`,
+      );
+      return new Map(saved ? JSON.parse(saved) as [string, string[]][] : []);
+    }
+  }
+
+  /**
+   * A photo's licence, named: from the table kept in the state, else one
+   * `flickr.photos.licenses.getInfo` per run, else the built-in table.
+   */
+  async #licenseOf(photo: FlickrPhoto): Promise<License | undefined> {
+    const id = photo.license;
+    if (id === undefined) return undefined;
+    this.#knownLicenses ??= JSON.parse(
+      this.#store.getMeta(LICENSES_KEY) ?? "[]",
+    ) as License[];
+    const known = this.#knownLicenses.find((license) => license.id === id);
+    if (known) return known;
+    this.#licenses ??= this.#loadLicenses();
+    return licenseFor(id, await this.#licenses);
+  }
+
+  async #loadLicenses(): Promise<readonly License[]> {
+    try {
+      const table = await this.#deps.flickr.getLicenses();
+      this.#store.setMeta(LICENSES_KEY, JSON.stringify(table));
+      this.#knownLicenses = table;
+      return table;
+    } catch (error) {
+      if (isFatal(error)) throw error;
+      this.#warn(
+        `Cannot read Flickr's licence names (${
+          error instanceof Error ? error.message : String(error)
+        }); using the built-in table`,
+      );
+      return [];
+    }
   }
 
   async #copyXmp(fromMedia: string, toMedia: string): Promise<void> {
@@ -1426,6 +1534,11 @@ interface AlbumSet {
   minimum: number;
 }
 
+/** State keys: sidecar schema of the files, cached raw tags and licences. */
+const SIDECAR_SCHEMA_KEY = "sidecar_schema";
+const RAW_TAGS_KEY = "flickr_raw_tags";
+const LICENSES_KEY = "flickr_licenses";
+
 /** How far back `recentlyUpdated` looks before the last listing (clock skew). */
 const RECENT_MARGIN_S = 3600;
 
@@ -1491,10 +1604,14 @@ function isFatal(error: unknown): boolean {
 export function embedInput(
   photo: FlickrPhoto,
   owner: { nsid: string; username: string; realname?: string | undefined },
+  named: { tags?: { keywords: string[] }; license?: License | undefined } = {},
 ): EmbedInput {
-  const license = photo.license;
+  const license = photo.license === undefined
+    ? undefined
+    : named.license ?? licenseFor(photo.license);
   return {
-    tags: photo.tags,
+    // The owner's own tags in their spelling; machine tags never.
+    tags: (named.tags ?? presentTags(photo)).keywords,
     dateTakenGranularity:
       ([4, 6, 8] as const).find((g) => g === photo.dateTakenGranularity) ?? 0,
     dateTakenUnknown: photo.dateTakenUnknown,
@@ -1506,32 +1623,11 @@ export function embedInput(
       : {}),
     creator: owner.realname || photo.ownerName || owner.username,
     ...(license !== undefined
-      ? { rights: rightsText(license, owner.realname || owner.username) }
+      ? { rights: licenseRights(license, owner.realname || owner.username) }
       : {}),
     flickrUrl: photoPageUrl(photo, owner.nsid),
   };
 }
-
-function rightsText(license: string, name: string): string {
-  return license === "0"
-    ? `© ${name}. All Rights Reserved`
-    : `${name}. License: ${
-      LICENSE_SHORT[license] ?? `Flickr license ${license}`
-    }`;
-}
-
-const LICENSE_SHORT: Record<string, string> = {
-  "1": "CC BY-NC-SA 2.0",
-  "2": "CC BY-NC 2.0",
-  "3": "CC BY-NC-ND 2.0",
-  "4": "CC BY 2.0",
-  "5": "CC BY-SA 2.0",
-  "6": "CC BY-ND 2.0",
-  "7": "No known copyright restrictions",
-  "8": "United States Government Work",
-  "9": "CC0 1.0",
-  "10": "Public Domain Mark 1.0",
-};
 
 /** Size and SHA-256 of a file, streamed. */
 export async function hashFile(

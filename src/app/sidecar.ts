@@ -8,24 +8,16 @@
  */
 
 import type { FlickrPhoto } from "../flickr/api_types.ts";
+import { type License, licenseFor } from "./licenses.ts";
+import { type PresentedTags, presentTags } from "./tags.ts";
 
-/** Version of the sidecar layout; bump on incompatible changes. */
-export const SIDECAR_SCHEMA_VERSION = 1;
-
-/** Flickr license ids and their names (flickr.photos.licenses.getInfo). */
-export const LICENSES: Record<string, string> = {
-  "0": "All Rights Reserved",
-  "1": "Attribution-NonCommercial-ShareAlike License (CC BY-NC-SA 2.0)",
-  "2": "Attribution-NonCommercial License (CC BY-NC 2.0)",
-  "3": "Attribution-NonCommercial-NoDerivs License (CC BY-NC-ND 2.0)",
-  "4": "Attribution License (CC BY 2.0)",
-  "5": "Attribution-ShareAlike License (CC BY-SA 2.0)",
-  "6": "Attribution-NoDerivs License (CC BY-ND 2.0)",
-  "7": "No known copyright restrictions",
-  "8": "United States Government Work",
-  "9": "Public Domain Dedication (CC0)",
-  "10": "Public Domain Mark",
-};
+/**
+ * Version of the sidecar layout; bump on incompatible changes. 2: `tags`
+ * are the owner's raw spellings without machine tags, `machine_tags` holds
+ * machine and automatic (`vision:*`) tags, `license` has a `url`, and
+ * `privacy` flags may be "unknown".
+ */
+export const SIDECAR_SCHEMA_VERSION = 2;
 
 /** Names of Flickr's `datetakengranularity` values. */
 export const GRANULARITY: Record<number, string> = {
@@ -61,6 +53,10 @@ export interface SidecarContext {
     warnings: string[];
   };
   backedUpAt: Date;
+  /** Keywords and machine tags (default: split from the listing's tags). */
+  tags?: PresentedTags;
+  /** The photo's licence, named (default: the built-in table). */
+  license?: License;
 }
 
 /** Builds the photo page URL Flickr shows for a photo. */
@@ -82,14 +78,19 @@ function isoFromUnix(seconds: number | undefined): string | null {
 /** Builds the sidecar object (stable key order, JSON-ready). */
 export function buildSidecar(context: SidecarContext): Record<string, unknown> {
   const { photo, saved } = context;
+  const tags = context.tags ?? presentTags(photo);
+  const license = photo.license === undefined
+    ? undefined
+    : context.license ?? licenseFor(photo.license);
+  const flag = (value: boolean | undefined) => value ?? "unknown";
   return {
     schema_version: SIDECAR_SCHEMA_VERSION,
     id: photo.id,
     url: photoPageUrl(photo, context.owner.nsid),
     title: photo.title,
     description: photo.description,
-    tags: photo.tags,
-    machine_tags: photo.machineTags,
+    tags: tags.keywords,
+    machine_tags: tags.machineTags,
     date_taken: {
       value: photo.dateTaken ?? null,
       granularity: GRANULARITY[photo.dateTakenGranularity] ?? "exact",
@@ -108,14 +109,13 @@ export function buildSidecar(context: SidecarContext): Record<string, unknown> {
         accuracy: photo.geo.accuracy ?? null,
       }
       : null,
-    license: photo.license === undefined ? null : {
-      id: photo.license,
-      name: LICENSES[photo.license] ?? `License ${photo.license}`,
-    },
+    license: license === undefined
+      ? null
+      : { id: license.id, name: license.name, url: license.url || null },
     privacy: {
-      public: photo.visibility.isPublic,
-      friends: photo.visibility.isFriend,
-      family: photo.visibility.isFamily,
+      public: flag(photo.visibility.isPublic),
+      friends: flag(photo.visibility.isFriend),
+      family: flag(photo.visibility.isFamily),
     },
     media: photo.media,
     original_format: photo.originalFormat ?? null,

@@ -170,9 +170,9 @@ export function parsePhoto(raw: RawPhoto): FlickrPhoto {
     ...optional("pathAlias", pathAlias),
     ...optional("views", toInt(raw.views)),
     visibility: {
-      isPublic: toBool(raw.ispublic) ?? false,
-      isFriend: toBool(raw.isfriend) ?? false,
-      isFamily: toBool(raw.isfamily) ?? false,
+      ...optional("isPublic", toBool(raw.ispublic)),
+      ...optional("isFriend", toBool(raw.isfriend)),
+      ...optional("isFamily", toBool(raw.isfamily)),
     },
     ...optional("originalWidth", originalWidth),
     ...optional("originalHeight", originalHeight),

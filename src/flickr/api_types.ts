@@ -132,11 +132,14 @@ export interface GeoLocation {
   accuracy?: number;
 }
 
-/** Who may see a photo. */
+/**
+ * Who may see a photo. A flag is undefined when Flickr's answer left it out
+ * (some old `photosets.getPhotos` answers): unknown, not private.
+ */
 export interface Visibility {
-  isPublic: boolean;
-  isFriend: boolean;
-  isFamily: boolean;
+  isPublic?: boolean;
+  isFriend?: boolean;
+  isFamily?: boolean;
 }
 
 /** A photo or video from a listing, normalised. */
@@ -153,7 +156,7 @@ export interface FlickrPhoto {
   description: string;
   tags: string[];
   machineTags: string[];
-  /** License id, "0" (all rights reserved) to "10". */
+  /** License id, "0" (all rights reserved) to "16". */
   license?: string;
   /** Unix seconds. */
   dateUpload?: number;

@@ -591,6 +591,8 @@ export function demoAccount(seed = 1): Account {
       title: "Sunset over the bay",
       description: "Golden hour at the harbour.",
       tags: ["sunset", "sea", "Lisbon"],
+      // Flickr's automatic tag: in the tags extra, not the owner's.
+      autoTags: ["vision:outdoor=064"],
       width: 1024,
       height: 683,
       license: "4",
@@ -615,7 +617,7 @@ export function demoAccount(seed = 1): Account {
       width: 2048,
       height: 1024,
       geo: alps,
-      tags: ["alps", "panorama"],
+      tags: ["alps", "panorama", "Hasselblad 500 C/M"],
       machineTags: ["geo:country=ch"],
     }),
     add(6, { title: "Old street", width: 1600, height: 1200 }),
@@ -640,6 +642,7 @@ export function demoAccount(seed = 1): Account {
       width: 1024,
       height: 768,
       geo: lisbon,
+      license: "14", // CC BY-NC 4.0 (2024)
     }),
     add(11, { title: "Birthday cake", width: 640, height: 480 }),
     add(12, {
