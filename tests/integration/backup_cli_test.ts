@@ -70,7 +70,7 @@ Deno.test("backup saves every photo of an awkward account in every album folder,
         await Deno.readTextFile(join(dir, `${rel}.json`)),
       );
       assertEquals(sidecar.id, id);
-      assertEquals(sidecar.schema_version, 1);
+      assertEquals(sidecar.schema_version, 2);
       assertEquals(sidecar.title, photo.title);
       assertEquals(sidecar.saved.is_original, photo.originalAvailable);
       const albumIds = flickr.account.albums.filter((a) =>
