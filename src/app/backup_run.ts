@@ -9,7 +9,11 @@
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import type { Clock } from "../platform/clock.ts";
-import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
+import type {
+  FlickrPhoto,
+  PhotoSize,
+  VideoStream,
+} from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import {
@@ -40,14 +44,19 @@ import {
   type SidecarContext,
 } from "./sidecar.ts";
 import {
-  extensionFromUrl,
   type PhotoSource,
-  rankBest,
   sourceFromListing,
   sourceFromSizes,
-  STREAM_RANK,
-  VIDEO_SIZE_RANK,
 } from "./sources.ts";
+import {
+  bestStreams,
+  isOriginalRoute,
+  originalFromSizes,
+  originalFromStreams,
+  routeOrder,
+  type StreamSource,
+  type VideoRoute,
+} from "./video_source.ts";
 import {
   folderInside,
   isFlickrId,
@@ -249,6 +258,8 @@ export interface BackupSummary {
   apiCalls: Record<string, number>;
   apiCallsTotal: number;
   warnings: string[];
+  /** Videos saved this run per route (orig-unsigned, orig-signed, …). */
+  videoRoutes: Record<string, number>;
   /**
    * Whether Flickr's listing could be trusted. An incomplete listing marks
    * nothing deleted and moves no album copy; the run ends "partial".
@@ -362,6 +373,9 @@ class BackupRun {
   /** Done photos whose sidecars are rewritten to the current schema. */
   #upgrading = new Set<string>();
   #upgradeFailed = false;
+  /** Videos saved per route (see video_source.ts). */
+  #videoRoutes: Record<string, number> = {};
+  #rememberedRoute?: string;
 
   constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
     this.#deps = deps;
@@ -1027,94 +1041,98 @@ class BackupRun {
       const existing = await this.#findExisting(folder, photo.id, "video");
       if (existing) return existing;
     }
-    const sizes = await flickr.getSizes(photo.id);
-    const original = sizes.find((size) => size.label === "Video Original");
-    const attempts: { source: PhotoSource; signed: boolean }[] = [];
-    if (original) {
-      attempts.push({
-        source: {
-          kind: "original",
-          label: "orig",
-          url: original.source,
-          extension: "mp4",
-          ...(original.width ? { width: original.width } : {}),
-          ...(original.height ? { height: original.height } : {}),
-        },
-        signed: true,
-      });
-    }
+    // Each answer is asked for at most once, and only when a route needs it.
+    let sizes: Promise<PhotoSize[]> | undefined;
+    let streams: Promise<VideoStream[]> | undefined;
+    const getSizes = () => sizes ??= flickr.getSizes(photo.id);
+    const getStreams = () =>
+      streams ??= flickr.getVideoStreams(photo.id, photo.secret);
+    const tried: string[] = [];
     let lastError: unknown;
-    for (const attempt of attempts) {
-      try {
-        return await this.#fetch(
-          photo,
-          folder,
-          attempt.source,
-          "video",
-          signal,
-          {
-            signed: attempt.signed,
-          },
-        );
-      } catch (error) {
-        if (signal.aborted || isFatal(error)) throw error;
-        lastError = error;
-      }
-    }
-    // The original is not offered or was refused: ask for the streams.
-    let streams: { type: string; url: string }[] = [];
-    try {
-      streams = await flickr.getVideoStreams(photo.id, photo.secret);
-    } catch (error) {
-      if (isFatal(error)) throw error;
+    let attempted = false;
+    const note = (route: VideoRoute, error: unknown) => {
       lastError = error;
-    }
-    const candidates: PhotoSource[] = rankBest(
-      streams,
-      (s) => s.type,
-      STREAM_RANK,
-    ).map((stream) => ({
-      kind: stream.type === "orig" ? "original" : "stream",
-      label: stream.type,
-      url: stream.url,
-      extension: extensionFromUrl(stream.url, "mp4"),
-    } as PhotoSource));
-    for (
-      const size of rankBest(
-        sizes.filter((s) =>
-          s.media === "video" && s.label !== "Video Original" &&
-          s.label !== "Video Player" && /\/play\//.test(s.source)
-        ),
-        (s) => s.label,
-        VIDEO_SIZE_RANK,
-      )
-    ) {
-      candidates.push({
-        kind: "stream" as "large",
-        label: size.label,
-        url: size.source,
-        extension: "mp4",
-        ...(size.width ? { width: size.width } : {}),
-        ...(size.height ? { height: size.height } : {}),
-      });
-    }
-    if (this.#options.originalsOnly) {
-      const orig = candidates.filter((c) => c.kind === "original");
-      if (!orig.length) return undefined;
-      candidates.splice(0, candidates.length, ...orig);
-    }
-    for (const candidate of candidates) {
+      tried.push(
+        `${route}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    };
+    for (const route of routeOrder(this.#videoRoute())) {
+      if (route === "best-stream" && this.#options.originalsOnly) break;
+      let sources: PhotoSource[] | StreamSource[] = [];
       try {
-        return await this.#fetch(photo, folder, candidate, "video", signal);
+        if (route === "orig-unsigned" || route === "orig-signed") {
+          const original = originalFromSizes(await getSizes());
+          if (original) sources = [original];
+        } else if (route === "stream-orig") {
+          const original = originalFromStreams(await getStreams());
+          if (original) sources = [original];
+        } else {
+          const none = (error: unknown): PhotoSize[] & VideoStream[] => {
+            if (isFatal(error)) throw error;
+            return [];
+          };
+          const offered = await getStreams().catch(none);
+          // getSizes only when getStreamInfo offered nothing to choose from.
+          const known = offered.length
+            ? await (sizes ?? Promise.resolve([])).catch(none)
+            : await getSizes().catch(none);
+          sources = bestStreams(offered, known);
+        }
       } catch (error) {
         if (signal.aborted || isFatal(error)) throw error;
-        lastError = error;
+        note(route, error);
+        continue;
+      }
+      if (!sources.length) tried.push(`${route}: not offered`);
+      for (const source of sources) {
+        attempted = true;
+        try {
+          const saved = await this.#fetch(
+            photo,
+            folder,
+            source,
+            "video",
+            signal,
+            { signed: route === "orig-signed" },
+          );
+          this.#videoRouteWorked(route);
+          this.#deps.reporter.detail(
+            `video ${photo.id}: ${
+              route === "best-stream"
+                ? `no original, best stream "${source.label}"`
+                : "original"
+            } via ${route}${
+              tried.length ? ` (tried ${tried.join("; ")})` : ""
+            }`,
+          );
+          return saved;
+        } catch (error) {
+          if (signal.aborted || isFatal(error)) throw error;
+          note(route, error);
+        }
       }
     }
+    // --originals-only: a video with no original offered is skipped.
+    if (this.#options.originalsOnly && !attempted) return undefined;
     throw lastError instanceof Error ? lastError : new AppError(
       "Flickr offers no downloadable stream for this video",
       ExitCode.Partial,
     );
+  }
+
+  /** The video route remembered for this account (state), if any. */
+  #videoRoute(): string | undefined {
+    this.#rememberedRoute ??= this.#store.getMeta(VIDEO_ROUTE_KEY) ?? "";
+    return this.#rememberedRoute || undefined;
+  }
+
+  /** Counts a route that worked and remembers an original one. */
+  #videoRouteWorked(route: VideoRoute): void {
+    this.#videoRoutes[route] = (this.#videoRoutes[route] ?? 0) + 1;
+    if (isOriginalRoute(route) && route !== this.#videoRoute()) {
+      this.#rememberedRoute = route;
+      this.#store.setMeta(VIDEO_ROUTE_KEY, route);
+    }
   }
 
   /** Finds an intact file left by an earlier run (or a lost state). */
@@ -1514,6 +1532,7 @@ class BackupRun {
       apiCalls,
       apiCallsTotal: Object.values(apiCalls).reduce((a, b) => a + b, 0),
       warnings: this.#warnings,
+      videoRoutes: { ...this.#videoRoutes },
       listing: {
         complete: listingComplete,
         problems: [...this.#listingProblems],
@@ -1536,6 +1555,8 @@ interface AlbumSet {
 
 /** State keys: sidecar schema of the files, cached raw tags and licences. */
 const SIDECAR_SCHEMA_KEY = "sidecar_schema";
+/** The video route that last gave an original for this account. */
+const VIDEO_ROUTE_KEY = "video_route";
 const RAW_TAGS_KEY = "flickr_raw_tags";
 const LICENSES_KEY = "flickr_licenses";
 

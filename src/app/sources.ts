@@ -67,33 +67,6 @@ export function sourceFromSizes(
   };
 }
 
-/** Rank of `flickr.video.getStreamInfo` stream types (gallery-dl's order). */
-export const STREAM_RANK: Record<string, number> = {
-  orig: 9,
-  "1080p": 8,
-  "720p": 7,
-  "360p": 6,
-  "288p": 5,
-  "700": 4,
-  "300": 3,
-  "100": 2,
-  appletv: 1,
-  iphone_wifi: 0,
-};
-
-/** Rank of getSizes video labels when streams are not offered. */
-export const VIDEO_SIZE_RANK: Record<string, number> = {
-  "Video Original": 9,
-  "1080p": 8,
-  "HD MP4": 7,
-  "720p": 7,
-  "Site MP4": 5,
-  "360p": 5,
-  "Mobile MP4": 3,
-  "700": 3,
-  iphone_wifi: 1,
-};
-
 /** Sorts video candidates best first by a rank table (unknown last). */
 export function rankBest<T>(
   items: T[],

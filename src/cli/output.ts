@@ -221,6 +221,12 @@ export function renderSummary(
       `  missing from the listing: ${deletions.confirmed} confirmed deleted on Flickr, ${deletions.stillOnFlickr} still on Flickr (kept), ${deletions.unconfirmed} unconfirmed`,
     );
   }
+  const routes = Object.entries(summary.videoRoutes ?? {});
+  if (routes.length) {
+    lines.push(
+      `  videos: ${routes.map(([route, n]) => `${n} via ${route}`).join(", ")}`,
+    );
+  }
   lines.push(`  API calls: ${summary.apiCallsTotal}`);
   if (logPath) lines.push(`  log: ${logPath}`);
   return lines.join("\n");

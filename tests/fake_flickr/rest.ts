@@ -300,16 +300,18 @@ function photosGetSizes(ctx: RestContext): RestOutcome {
       url: page,
       media: "video",
     });
-    for (
-      const [label, kind] of [["Site MP4", "site"], ["Mobile MP4", "mobile"], [
-        "HD MP4",
-        "hd",
-      ]] as const
-    ) {
+    const labels: (readonly [string, string])[] = ctx.quirks?.videoLabels2024
+      // 2024 answers: stream names as labels, widths and heights empty.
+      ? streams.filter((s) => !["site", "mobile", "hd"].includes(s.kind))
+        .map((s) => [s.kind, s.kind] as const)
+      : [["Site MP4", "site"], ["Mobile MP4", "mobile"], ["HD MP4", "hd"]];
+    for (const [label, kind] of labels) {
       if (!streams.some((s) => s.kind === kind)) continue;
       size.push({
         label,
-        ...dims(kind),
+        ...(ctx.quirks?.videoLabels2024
+          ? { width: "", height: "" }
+          : dims(kind)),
         source: playUrl(ctx.origin, ctx.account, photo, kind),
         url: page,
         media: "video",

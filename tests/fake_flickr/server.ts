@@ -601,7 +601,14 @@ class FakeFlickrServer implements FakeFlickr {
       ? photo.originalAvailable
       : variantEntity(photo, kind) !== undefined;
     if (secret !== wantSecret || !exists) return notFound();
-    if (kind === "orig" || !photo.isPublic) {
+    const mode = this.quirks.play;
+    if (kind === "orig" && mode === "origNotFound") {
+      // As recorded: owner-only play/orig answers 404 to scripts.
+      const reply = notFound();
+      reply.headers.set("x-fake-flickr-reason", "play/orig 404 (quirk)");
+      return reply;
+    }
+    if (mode !== "unsigned" && (kind === "orig" || !photo.isPublic)) {
       const auth = this.#oauth.authenticate(req.method, url, params);
       const ok = auth !== undefined && "kind" in auth &&
         auth.kind === "oauth" && auth.token !== undefined &&
