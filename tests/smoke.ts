@@ -8,9 +8,12 @@
  *     with a message naming the refused host: proof that its baked-in
  *     --allow-net list is the release one and nothing wider.
  *
- *   deno run -A tests/smoke.ts demo <target>
+ *   deno run -A tests/smoke.ts demo <target> <binary>
  *     Compiles the same flags plus loopback for <target> (e.g. x86_64-linux),
- *     then runs a full login + backup of the demo account with that binary.
+ *     then runs a full login + backup of the demo account with that binary;
+ *     then the shipped <binary> runs `status --json` and `verify` on that
+ *     backup (offline: SQLite, hashing and the file checks inside the real
+ *     binary).
  *
  * @module
  */
@@ -24,9 +27,9 @@ import {
   startFakeFlickr,
 } from "./fake_flickr/mod.ts";
 
-const [mode, arg] = Deno.args;
-if (!arg || (mode !== "refuses" && mode !== "demo")) {
-  throw new Error("usage: smoke.ts refuses <binary> | demo <target>");
+const [mode, arg, shipped] = Deno.args;
+if (!arg || !(mode === "refuses" || (mode === "demo" && shipped))) {
+  throw new Error("usage: smoke.ts refuses <binary> | demo <target> <binary>");
 }
 
 function fail(message: string): never {
@@ -102,8 +105,12 @@ if (mode === "refuses") {
       ...flags.split(/\s+/),
       "main.ts",
     ],
+    stdout: "inherit",
+    stderr: "piped",
   }).output();
-  if (compile.code !== 0) fail("deno compile failed");
+  if (compile.code !== 0) {
+    fail(`deno compile failed:\n${new TextDecoder().decode(compile.stderr)}`);
+  }
   const backupDir = join(dir, "backup");
   // Sign in through the real OAuth flow: fetch the authorize page first.
   const login = new Deno.Command(binary, {
@@ -140,5 +147,24 @@ if (mode === "refuses") {
   console.log(
     `ok: the compiled binary backed up ${summary.totals.present} items`,
   );
+  // The shipped binary itself, on that backup: read-only, no network.
+  const status = await run(
+    shipped!,
+    ["status", "--dir", backupDir, "--json"],
+    {},
+  );
+  console.log(status.stdout, status.stderr);
+  if (status.code !== 0) fail(`status exited ${status.code}`);
+  const photos = JSON.parse(status.stdout).photos;
+  if (photos.done !== flickr.account.photos.size) {
+    fail(`status counts ${photos.done} of ${flickr.account.photos.size} done`);
+  }
+  const verify = await run(shipped!, ["verify", "--dir", backupDir], {});
+  console.log(verify.stdout, verify.stderr);
+  if (verify.code !== 0) fail(`verify exited ${verify.code}`);
+  if (!/no problems/.test(verify.stdout + verify.stderr)) {
+    fail("verify did not report a clean backup");
+  }
+  console.log("ok: the shipped binary's status and verify read the backup");
 }
 await Deno.remove(dir, { recursive: true });
