@@ -283,7 +283,13 @@ function parseTiff(tiff: Uint8Array): ParsedTiff {
   };
   const exif = sub(TAG.ExifIfd, ifd0, "ExifIFD");
   const gps = sub(TAG.GpsIfd, ifd0, "GPS IFD");
-  const interop = sub(TAG.InteropIfd, exif, "InteropIFD");
+  // Some cameras (Kodak ProBack) aim InteropIFD at IFD0 itself: a loop that
+  // readers ignore, and no InteropIFD.
+  const interopEntry = findEntry(exif, TAG.InteropIfd);
+  const interop = interopEntry &&
+      reader.u32(interopEntry.fieldOffset) === ifd0.offset
+    ? undefined
+    : sub(TAG.InteropIfd, exif, "InteropIFD");
   const ifd1 = ifd0.next !== 0 ? reader.readIfd(ifd0.next, "IFD1") : undefined;
   let exif1: Ifd | undefined;
   try {
@@ -469,6 +475,8 @@ interface DataValue {
 
 type OutEntry =
   | { kind: "raw"; tag: number; raw: Uint8Array }
+  /** A pointer to IFD0 itself (a loop some cameras write): re-aimed. */
+  | { kind: "ifd0"; tag: number; raw: Uint8Array }
   | { kind: "data"; tag: number; value: DataValue }
   | { kind: "ifd"; tag: number; ifd: OutIfd };
 
@@ -548,6 +556,8 @@ class Encoder {
 class Sink {
   #buf = new Uint8Array(4096);
   length = 0;
+  /** Fields to fill with IFD0's offset once it is known. */
+  ifd0Refs: number[] = [];
 
   #ensure(extra: number) {
     if (this.length + extra <= this.#buf.length) return;
@@ -586,6 +596,10 @@ function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
   for (const entry of entries) {
     if (entry.kind === "raw") {
       sink.write(entry.raw);
+      fieldAt.push(-1);
+    } else if (entry.kind === "ifd0") {
+      sink.write(entry.raw);
+      sink.ifd0Refs.push(sink.length - 4);
       fieldAt.push(-1);
     } else if (entry.kind === "data") {
       sink.write(enc.u16(entry.tag));
@@ -843,8 +857,15 @@ function build(
   const reader = parsed?.reader;
   const inRebuiltArea = (offset: number) =>
     parsed !== undefined && parsed.signed && offset >= parsed.baseEnd;
+  const isIfd0Ref = (entry: Entry) =>
+    reader !== undefined && entry.tag in IFD_NAMES && entry.count === 1 &&
+    (entry.type === LONG || entry.type === 13) &&
+    reader.u32(entry.fieldOffset) === parsed?.ifd0.offset;
   const carry = (entry: Entry): OutEntry => {
     if (!reader) throw new Error("unreachable");
+    if (isIfd0Ref(entry)) {
+      return { kind: "ifd0", tag: entry.tag, raw: entry.raw.slice() };
+    }
     // Values of unknown type are never in the rebuilt area (we only write
     // known types there), so copying such entries verbatim is always right.
     const at = reader.valueOffset(entry);
@@ -892,7 +913,9 @@ function build(
   };
 
   const rewriteSub = (ifd: Ifd | undefined, changes: Map<number, DataValue>) =>
-    changes.size > 0 || (ifd !== undefined && inRebuiltArea(ifd.offset));
+    changes.size > 0 ||
+    (ifd !== undefined &&
+      (inRebuiltArea(ifd.offset) || ifd.entries.some(isIfd0Ref)));
   /** The pointer entry to a sub-IFD: rebuilt, or the original one. */
   const pointer = (
     parent: Ifd | undefined,
@@ -931,7 +954,10 @@ function build(
   );
   if (parsed?.exif) {
     const interop = findEntry(parsed.exif, TAG.InteropIfd);
-    if (interop && inRebuiltArea(parsed.reader.u32(interop.fieldOffset))) {
+    if (
+      interop && !isIfd0Ref(interop) &&
+      inRebuiltArea(parsed.reader.u32(interop.fieldOffset))
+    ) {
       throw new ExifFormatError("InteropIFD lies in the rebuilt area");
     }
   }
@@ -966,6 +992,7 @@ function build(
     sink.patch(ifd0At + 2 + ifd0Entries.length * 12, enc.u32(ifd1At));
   }
   sink.patch(4, enc.u32(ifd0At));
+  for (const at of sink.ifd0Refs) sink.patch(at, enc.u32(ifd0At));
   return sink.bytes();
 }
 

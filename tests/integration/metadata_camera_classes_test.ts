@@ -18,6 +18,7 @@ import {
   cameraXmpPacket,
   countZeroGpsJpeg,
   jpegWith,
+  kodakInteropLoopJpeg,
   nikonPaddedJpeg,
   olympusSecondExifJpeg,
   sonyCorruptEntryJpeg,
@@ -178,3 +179,15 @@ test("UTF-16 XMP with an unprefixed about= becomes UTF-8 and tells our date", as
     assert(text.includes('rdf:about="uuid:faf5bdd5'), "about= kept");
   });
 });
+
+for (const where of ["IFD0", "ExifIFD"] as const) {
+  test(`an InteropIFD pointer aimed at IFD0 (Kodak ProBack, in ${where}) follows it`, async () => {
+    await withTempDir(async (dir) => {
+      const c = await check(dir, "kodak.jpg", kodakInteropLoopJpeg(where));
+      assertClean(c);
+      assertEquals(c.warningsBefore, [
+        "InteropIFD pointer references previous IFD0 directory",
+      ]);
+    });
+  });
+}

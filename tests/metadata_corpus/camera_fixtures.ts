@@ -507,3 +507,30 @@ export function tailTarget(file: Uint8Array, make: TailPreviewMake): number {
   const value = u32(find(note + skip, tag) + 8);
   return make === "canon" ? value : tiffStart + value;
 }
+
+/**
+ * Kodak DCS ProBack: an InteropIFD pointer that aims at IFD0 itself (a
+ * reader sees the loop and ignores it; aimed at a stale copy of IFD0, it
+ * would read IFD0's tags as interoperability tags).
+ */
+export function kodakInteropLoopJpeg(where: "IFD0" | "ExifIFD"): Uint8Array {
+  const o = new Order(false);
+  const ifd0: FixtureIfd = { entries: [] };
+  const loop: FixtureEntry = {
+    tag: 0xa005,
+    type: 4,
+    count: 1,
+    field: (layout) => o.u32(layout.offsetOf(ifd0)),
+  };
+  const exif = exifIfd(
+    o,
+    "2004:03:02 01:02:03",
+    where === "ExifIFD" ? [loop] : [],
+  );
+  ifd0.entries.push(
+    ...ifd0Entries(o, "Eastman Kodak Company", "DCS ProBack"),
+    { tag: 0x8769, type: 4, count: 1, ifd: exif },
+    ...(where === "IFD0" ? [loop] : []),
+  );
+  return jpegWith([exifSegment(buildTiff(o, ifd0))]);
+}
