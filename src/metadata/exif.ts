@@ -77,6 +77,7 @@ export const TAG = {
   ThumbnailLength: 0x0202,
   YCbCrPositioning: 0x0213,
   Copyright: 0x8298,
+  IptcNaa: 0x83bb,
   ExifIfd: 0x8769,
   GpsIfd: 0x8825,
   XPTitle: 0x9c9b,
@@ -252,6 +253,8 @@ export interface ExifSummary {
   hasMakerNote: boolean;
   /** True when our signature is present (written by flickr-backup before). */
   writtenByUs: boolean;
+  /** IFD0 IPTC-NAA: a second copy of the IPTC records some cameras keep. */
+  iptcNaa?: Uint8Array;
 }
 
 interface ParsedTiff {
@@ -370,6 +373,9 @@ export function readExif(tiff: Uint8Array): ExifSummary {
   if (created !== undefined) summary.createDate = created;
   const gps = readGps(parsed);
   if (gps) summary.gps = gps;
+  const iptc = findEntry(ifd0, TAG.IptcNaa);
+  const iptcBytes = iptc ? reader.valueBytes(iptc) : undefined;
+  if (iptcBytes) summary.iptcNaa = iptcBytes.slice();
   return summary;
 }
 
@@ -438,6 +444,11 @@ export interface ExifEdit {
   createDateIfAbsent?: string;
   /** GPS position; replaced when it differs by more than ~0.1 m. */
   gps?: { latitude: number; longitude: number };
+  /**
+   * IFD0 IPTC-NAA (the IIM records, as in the Photoshop segment): replaces a
+   * copy the camera's EXIF already holds; never added.
+   */
+  iptcNaa?: Uint8Array;
 }
 
 /** Facts about the image used when EXIF must be created from nothing. */
@@ -712,6 +723,22 @@ function planChanges(
   }
   if (edit.xpKeywords !== undefined) {
     want(plan.ifd0, ifd0, TAG.XPKeywords, enc.ucs2(edit.xpKeywords));
+  }
+  const naa = findEntry(ifd0, TAG.IptcNaa);
+  if (edit.iptcNaa !== undefined && naa) {
+    // Stored as LONGs (padded to 4 bytes, byte order irrelevant: the bytes
+    // are the records) or as UNDEFINED/BYTE, like the camera's.
+    const long = naa.type === LONG;
+    const size = long
+      ? Math.ceil(edit.iptcNaa.length / 4) * 4
+      : edit.iptcNaa.length;
+    const data = new Uint8Array(size);
+    data.set(edit.iptcNaa);
+    want(plan.ifd0, ifd0, TAG.IptcNaa, {
+      type: long ? LONG : naa.type,
+      count: long ? size / 4 : size,
+      data,
+    });
   }
   const exif = parsed?.exif;
   if (edit.dateTimeOriginal !== undefined) {
@@ -1137,6 +1164,7 @@ export function mergeExif(
     short.createDateIfAbsent = edit.createDateIfAbsent;
   }
   if (edit.gps !== undefined) short.gps = edit.gps;
+  if (edit.iptcNaa !== undefined) short.iptcNaa = edit.iptcNaa;
   const attempts: Array<{ edit: ExifEdit; drop: boolean; note?: string }> = [
     { edit, drop: false },
     {
@@ -1269,6 +1297,7 @@ export function readableTags(tiff: Uint8Array): Map<string, Uint8Array> {
 /** Tags we write: their values may change. */
 const OWNED = new Set([
   "IFD0:0x010e",
+  "IFD0:0x83bb",
   "IFD0:0x013b",
   "IFD0:0x8298",
   "IFD0:0x9c9b",

@@ -213,9 +213,11 @@ export function rebuildJpegHeader(
     }
   }
   let cameraDate: string | undefined;
+  let exifIptc: Uint8Array | undefined;
   if (tiff) {
     try {
       const summary = readExif(tiff);
+      exifIptc = summary.iptcNaa;
       // A date we wrote on an earlier run is Flickr's, not the camera's;
       // counting it as the camera's would flip the policy on every rerun.
       if (!summary.dateTimeOriginalIsOurs) {
@@ -231,9 +233,62 @@ export function rebuildJpegHeader(
   const fields = prepared.fields;
   const expect: HeaderExpectations = { iptc: false };
 
+  // IPTC (before EXIF: a camera's second IPTC copy in EXIF gets the same).
+  let newPhotoshop: Uint8Array | undefined;
+  let writtenIim: Uint8Array | undefined;
+  const iptcWarnings: string[] = [];
+  const iptcValues = iptcValuesFrom(fields, iptcWarnings);
+  const hasIptcValues = iptcValues.keywords.length > 0 ||
+    Object.keys(iptcValues).length > 1;
+  if (psAt.length > 1) {
+    blocks.iptc = "kept";
+    warnings.push(
+      `Left IPTC untouched: the file has ${psAt.length} Photoshop segments`,
+    );
+  } else if (hasIptcValues) {
+    warnings.push(...iptcWarnings);
+    try {
+      const resources = psAt.length === 1
+        ? segmentPayload(bytes, segments[psAt[0]!]!).subarray(
+          PHOTOSHOP_SIGNATURE.length,
+        )
+        : undefined;
+      const iim = buildIim(
+        iptcValues,
+        (resources ? findIim(resources) : undefined) ?? exifIptc,
+      );
+      const payload = concatBytes([
+        enc(PHOTOSHOP_SIGNATURE),
+        mergePhotoshopIptc(resources, iim),
+      ]);
+      const old = psAt.length === 1
+        ? segmentPayload(bytes, segments[psAt[0]!]!)
+        : undefined;
+      if (payload.length > MAX_SEGMENT_PAYLOAD) {
+        blocks.iptc = "kept";
+        warnings.push(
+          "Left IPTC untouched: the Photoshop segment would exceed 64 KB",
+        );
+      } else if (old && bytesEqual(old, payload)) {
+        blocks.iptc = "unchanged";
+        expect.iptc = true;
+        writtenIim = iim;
+      } else {
+        newPhotoshop = payload;
+        blocks.iptc = "written";
+        expect.iptc = true;
+        writtenIim = iim;
+      }
+    } catch (error) {
+      blocks.iptc = "kept";
+      warnings.push(`Left IPTC untouched: ${(error as Error).message}`);
+    }
+  }
+
   // EXIF.
   let newExif: Uint8Array | undefined;
   const edit = exifEditFrom(fields, warnings);
+  if (writtenIim && exifIptc) edit.iptcNaa = writtenIim;
   if (exifUsable && !isEmptyEdit(edit)) {
     const density = kinds[1] === "jfif"
       ? jfifDensity(bytes, segments[1]!)
@@ -310,55 +365,6 @@ export function rebuildJpegHeader(
         const ours = findOurDescription(fit.packet);
         if (ours !== undefined) expect.xmpDescription = ours;
       }
-    }
-  }
-
-  // IPTC.
-  let newPhotoshop: Uint8Array | undefined;
-  const iptcWarnings: string[] = [];
-  const iptcValues = iptcValuesFrom(fields, iptcWarnings);
-  const hasIptcValues = iptcValues.keywords.length > 0 ||
-    Object.keys(iptcValues).length > 1;
-  if (psAt.length > 1) {
-    blocks.iptc = "kept";
-    warnings.push(
-      `Left IPTC untouched: the file has ${psAt.length} Photoshop segments`,
-    );
-  } else if (hasIptcValues) {
-    warnings.push(...iptcWarnings);
-    try {
-      const resources = psAt.length === 1
-        ? segmentPayload(bytes, segments[psAt[0]!]!).subarray(
-          PHOTOSHOP_SIGNATURE.length,
-        )
-        : undefined;
-      const iim = buildIim(
-        iptcValues,
-        resources ? findIim(resources) : undefined,
-      );
-      const payload = concatBytes([
-        enc(PHOTOSHOP_SIGNATURE),
-        mergePhotoshopIptc(resources, iim),
-      ]);
-      const old = psAt.length === 1
-        ? segmentPayload(bytes, segments[psAt[0]!]!)
-        : undefined;
-      if (payload.length > MAX_SEGMENT_PAYLOAD) {
-        blocks.iptc = "kept";
-        warnings.push(
-          "Left IPTC untouched: the Photoshop segment would exceed 64 KB",
-        );
-      } else if (old && bytesEqual(old, payload)) {
-        blocks.iptc = "unchanged";
-        expect.iptc = true;
-      } else {
-        newPhotoshop = payload;
-        blocks.iptc = "written";
-        expect.iptc = true;
-      }
-    } catch (error) {
-      blocks.iptc = "kept";
-      warnings.push(`Left IPTC untouched: ${(error as Error).message}`);
     }
   }
 

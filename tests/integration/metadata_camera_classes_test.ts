@@ -17,6 +17,7 @@ import {
 import {
   cameraXmpPacket,
   countZeroGpsJpeg,
+  exifIptcJpeg,
   jpegWith,
   kodakInteropLoopJpeg,
   nikonPaddedJpeg,
@@ -191,3 +192,27 @@ for (const where of ["IFD0", "ExifIFD"] as const) {
     });
   });
 }
+
+test("a second IPTC copy in EXIF (IFD0 IPTC-NAA) tells the same as IPTC", async () => {
+  await withTempDir(async (dir) => {
+    const c = await check(dir, "iptc.jpg", exifIptcJpeg());
+    assertClean(c);
+    const out = await exiftool([
+      "-a",
+      "-G1",
+      "-s3",
+      "-IPTC:ObjectName",
+      "-IPTC:Country-PrimaryLocationName",
+      join(dir, "work/iptc.jpg"),
+    ]);
+    assertEquals(
+      out.trim().split("\n").sort(),
+      [
+        `IPTC ${CORPUS_META.title}`,
+        "IPTC Japan",
+        `IPTC2 ${CORPUS_META.title}`,
+        "IPTC2 Japan",
+      ].sort(),
+    );
+  });
+});

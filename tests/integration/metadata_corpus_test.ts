@@ -24,7 +24,11 @@ const hasExiftool = await (async () => {
 })();
 
 /** Known differences, per file, each to be listed with its reason. */
-const ACCEPTED: Record<string, string[]> = {};
+const ACCEPTED: Record<string, string[]> = {
+  // The AFCP trailer after EOI holds its own IPTC copy; ExifTool rewrites
+  // it, we only move the trailer's offsets (rewriting the tail is not done).
+  "AFCP.jpg": ["not written IPTC2:ObjectName (stale: object name)"],
+};
 
 Deno.test({
   name: "the real-camera corpus keeps every tag and gains only our fields",

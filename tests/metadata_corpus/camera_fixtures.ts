@@ -534,3 +534,42 @@ export function kodakInteropLoopJpeg(where: "IFD0" | "ExifIFD"): Uint8Array {
   );
   return jpegWith([exifSegment(buildTiff(o, ifd0))]);
 }
+
+/** IIM records (record 2) for a test: [dataset, text] pairs. */
+export function iimRecords(records: Array<[number, string]>): Uint8Array {
+  return concatBytes(records.map(([dataset, text]) => {
+    const data = utf8(text);
+    return concatBytes([
+      Uint8Array.of(0x1c, 2, dataset, data.length >>> 8, data.length & 0xff),
+      data,
+    ]);
+  }));
+}
+
+/**
+ * IPTC kept as a second copy in EXIF (IFD0 IPTC-NAA, LONG-typed, as
+ * Photoshop and some cameras write it), with no Photoshop segment.
+ */
+export function exifIptcJpeg(): Uint8Array {
+  const o = new Order(false);
+  const iim = iimRecords([
+    [5, "Old title"],
+    [120, "Old caption"],
+    [101, "Japan"],
+  ]);
+  const padded = new Uint8Array(Math.ceil(iim.length / 4) * 4);
+  padded.set(iim);
+  const ifd0: FixtureIfd = {
+    entries: [
+      ...ifd0Entries(o, "Canon", "Canon EOS 5D"),
+      { tag: 0x83bb, type: 4, count: padded.length / 4, value: padded },
+      {
+        tag: 0x8769,
+        type: 4,
+        count: 1,
+        ifd: exifIfd(o, "2008:01:02 03:04:05"),
+      },
+    ],
+  };
+  return jpegWith([exifSegment(buildTiff(o, ifd0))]);
+}

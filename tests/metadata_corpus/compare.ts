@@ -92,7 +92,7 @@ async function warnings(paths: string[]): Promise<string[][]> {
 const IGNORED_GROUPS = /^(SourceFile|ExifTool|System|File|Composite):?/;
 /** Tags flickr-backup writes (their values are meant to change). */
 const OURS = new RegExp(
-  "^(XMP-[^:]+|XMP|IPTC|Photoshop|GPS|IFD0:(ImageDescription|Artist|" +
+  "^(XMP-[^:]+|XMP|IPTC\\d*|Photoshop|GPS|IFD0:(ImageDescription|Artist|" +
     "Copyright|XPTitle|XPComment|XPKeywords)|[^:]+:(DateTimeOriginal|" +
     "CreateDate|CurrentIPTCDigest|IPTCDigest))(:|$)",
 );
@@ -194,6 +194,9 @@ function compareOne(
         /^(ExifIFD|XMP-exif):DateTimeOriginal$/.test(key) &&
         !String(value).startsWith("2019:07:14 18:22:01")
       ) {
+        missing.push(`${key} (stale: ${value})`);
+      }
+      if (/^IPTC\d*:ObjectName$/.test(key) && value !== meta.title) {
         missing.push(`${key} (stale: ${value})`);
       }
     }
