@@ -36,6 +36,7 @@ import {
   type ListingVerdict,
   verdictProblem,
 } from "./listing.ts";
+import { StateBatch } from "./state_batch.ts";
 import {
   buildSidecar,
   photoPageUrl,
@@ -320,9 +321,19 @@ export async function runBackup(
   await refuseLink(join(options.root, UNSORTED), "folder");
   await refuseLink(join(options.root, ".trash"), "folder");
   const store = StateStore.open(statePath);
+  const batch = new StateBatch(store, clock);
   try {
     deps.pacer?.attachLog(store);
-    return await new BackupRun(deps, options, store).run(startedAt);
+    return await new BackupRun(deps, options, store, batch).run(startedAt);
+  } catch (error) {
+    // A run stopped by an error still records the files already durable;
+    // if that fails too, the first error is the one to report.
+    try {
+      batch.flush();
+    } catch {
+      // The next run recognises those files on disk.
+    }
+    throw error;
   } finally {
     store.close();
     void flickr;
@@ -358,6 +369,12 @@ class BackupRun {
   /** Limits downloads to `--concurrency` (set when the downloads start). */
   #network = new Gate(1);
   #goneAlbums: AlbumRow[] = [];
+  /** Finished photos' state writes, committed a batch at a time. */
+  #batch: StateBatch;
+  /** Album folders checked and made in this run (one check each, not per file). */
+  #folders = new Map<string, string>();
+  /** Ids of every album deleted on Flickr (fixed once downloads start). */
+  #allGoneIds: Set<string> | undefined;
   #listingSuspicious = false;
   /** Why this run's listing cannot be trusted (empty: it can). */
   #listingProblems: string[] = [];
@@ -377,10 +394,16 @@ class BackupRun {
   #videoRoutes: Record<string, number> = {};
   #rememberedRoute?: string;
 
-  constructor(deps: BackupDeps, options: BackupOptions, store: StateStore) {
+  constructor(
+    deps: BackupDeps,
+    options: BackupOptions,
+    store: StateStore,
+    batch: StateBatch,
+  ) {
     this.#deps = deps;
     this.#options = options;
     this.#store = store;
+    this.#batch = batch;
   }
 
   async run(startedAt: Date): Promise<BackupSummary> {
@@ -496,6 +519,7 @@ class BackupRun {
       interrupted = true;
     }
     if (this.#options.signal.aborted) interrupted = true;
+    this.#batch.flush();
     if (!interrupted && !this.#upgradeFailed && this.#upgrading.size) {
       this.#store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
     }
@@ -930,8 +954,14 @@ class BackupRun {
       ) {
         await breakHardLinks(saved.path);
       }
-      const placements = await this.#finish(photo, albums, folders, saved);
-      this.#store.markDone(id, {
+      const placements = await this.#finish(
+        photo,
+        albums,
+        folders,
+        saved,
+        row.relPath,
+      );
+      const done = {
         variant: refresh
           ? row.variant
           : saved.variant.kind === "original"
@@ -946,7 +976,13 @@ class BackupRun {
         sourceSha256: saved.variant.sha256Downloaded,
         savedJson: JSON.stringify(saved.variant),
         placements,
-      });
+      };
+      // Recorded with the next batch; a large file at once (it is costly to
+      // recognise again after a crash).
+      this.#batch.add(
+        () => this.#store.markDone(id, done),
+        saved.finalBytes >= URGENT_BYTES,
+      );
       if (refresh) this.#totals.updated++;
       this.#progress.done++;
       this.#deps.reporter.detail(
@@ -1204,7 +1240,7 @@ class BackupRun {
         return existing;
       }
     }
-    await folderInside(this.#options.root, folder);
+    await this.#folder(folder);
     // A listed format that is not a known extension is not trusted: the
     // bytes name the file once they are here.
     const planned = knownExtension(source.extension);
@@ -1285,6 +1321,7 @@ class BackupRun {
     albums: { id: string; title: string }[],
     folders: { albumId: string; folder: string }[],
     saved: SavedFile,
+    recordedRel: string,
   ): Promise<{ albumId: string; relPath: string }[]> {
     const { files } = this.#deps;
     const root = this.#options.root;
@@ -1293,7 +1330,7 @@ class BackupRun {
     // The first album folder holds the canonical file.
     const canonicalRel = `${folders[0]!.folder}/${fileName}`;
     if (canonicalRel !== saved.relPath) {
-      await folderInside(root, folders[0]!.folder);
+      await this.#folder(folders[0]!.folder);
       const canonical = await pathInside(root, canonicalRel);
       await files.linkOrCopy(saved.path, canonical, "hardlink");
       await this.#copyXmp(saved.path, canonical);
@@ -1351,7 +1388,7 @@ class BackupRun {
     const placements: { albumId: string; relPath: string }[] = [];
     const wanted = new Set<string>();
     for (const [index, place] of folders.entries()) {
-      const dir = await folderInside(root, place.folder);
+      const dir = await this.#folder(place.folder);
       const relPath = `${place.folder}/${fileName}`;
       wanted.add(relPath);
       if (index > 0) {
@@ -1373,14 +1410,16 @@ class BackupRun {
     }
     // Copies the photo no longer has: left albums go, deleted albums stay.
     const goneAlbumIds = new Set(this.#goneAlbums.map((album) => album.id));
-    const allGone = new Set(this.#store.goneAlbums().map((album) => album.id));
+    this.#allGoneIds ??= new Set(
+      this.#store.goneAlbums().map((album) => album.id),
+    );
+    const allGone = this.#allGoneIds;
     const previous = this.#store.placements(photo.id);
     const stale = [
       ...previous.map((p) => ({ albumId: p.albumId, relPath: p.relPath })),
     ];
-    const row = this.#store.photo(photo.id);
-    if (row?.relPath && !previous.some((p) => p.relPath === row.relPath)) {
-      stale.push({ albumId: "", relPath: row.relPath });
+    if (recordedRel && !previous.some((p) => p.relPath === recordedRel)) {
+      stale.push({ albumId: "", relPath: recordedRel });
     }
     for (const old of stale) {
       if (wanted.has(old.relPath)) continue;
@@ -1459,6 +1498,16 @@ class BackupRun {
       );
       return [];
     }
+  }
+
+  /** folderInside() once per folder and run: checked and made, then known. */
+  async #folder(folder: string): Promise<string> {
+    let dir = this.#folders.get(folder);
+    if (dir === undefined) {
+      dir = await folderInside(this.#options.root, folder);
+      this.#folders.set(folder, dir);
+    }
+    return dir;
   }
 
   async #copyXmp(fromMedia: string, toMedia: string): Promise<void> {
@@ -1559,6 +1608,9 @@ const SIDECAR_SCHEMA_KEY = "sidecar_schema";
 const VIDEO_ROUTE_KEY = "video_route";
 const RAW_TAGS_KEY = "flickr_raw_tags";
 const LICENSES_KEY = "flickr_licenses";
+
+/** A finished file this large is recorded at once, not with the batch. */
+const URGENT_BYTES = 8_000_000;
 
 /** How far back `recentlyUpdated` looks before the last listing (clock skew). */
 const RECENT_MARGIN_S = 3600;

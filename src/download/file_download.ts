@@ -143,6 +143,12 @@ export interface DownloaderOptions {
   minProgress?: { bytes: number; windowMs: number };
   /** A longer `Retry-After` fails the item instead of waiting (5 min). */
   maxRetryAfterMs?: number;
+  /**
+   * Files smaller than this get no resume data (a write and a remove per
+   * file): after an interruption they are fetched again from byte 0.
+   * Default 0: every file with a strong ETag is resumable.
+   */
+  resumeMinBytes?: number;
   /** Uniform in [0, 1) for jitter (default `Math.random`). */
   random?: () => number;
   /** Opens the part file (default `Deno.open`); tests inject failures. */
@@ -228,6 +234,7 @@ export function createDownloader(options: DownloaderOptions): Downloader {
     idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
     minProgress: options.minProgress ?? { bytes: 16 * 1024, windowMs: 60_000 },
     maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
+    resumeMinBytes: options.resumeMinBytes ?? 0,
     random: options.random ?? Math.random,
     openFile: options.openFile ??
       ((p: string, o: Deno.OpenOptions) => Deno.open(p, o)),
@@ -244,6 +251,7 @@ interface Settings {
   idleTimeoutMs: number;
   minProgress: { bytes: number; windowMs: number };
   maxRetryAfterMs: number;
+  resumeMinBytes: number;
   random: () => number;
   openFile: (path: string, options: Deno.OpenOptions) => Promise<PartFile>;
 }
@@ -258,6 +266,8 @@ interface PartState {
   total: number | undefined;
   /** Bytes in the part came from before this attempt. */
   carried: boolean;
+  /** The resume data file may exist. */
+  metaOnDisk: boolean;
 }
 
 interface PartMeta {
@@ -466,23 +476,32 @@ async function attemptOnce(
       await openFile.seek(state.offset, Deno.SeekMode.Start);
     });
     if (plan.resumableEtag !== undefined) {
+      // Resumable within this run; resume data on disk (for the next run)
+      // only for files worth it.
+      const persist = plan.total === undefined ||
+        plan.total >= s.resumeMinBytes;
       if (
-        state.etag !== plan.resumableEtag || state.total !== plan.total ||
-        state.offset === 0
+        persist && (!state.metaOnDisk || state.etag !== plan.resumableEtag ||
+          state.total !== plan.total || state.offset === 0)
       ) {
+        state.metaOnDisk = true;
         await writeMeta(paths, {
           version: 1,
           url: safeUrl,
           etag: plan.resumableEtag,
           size: plan.total ?? null,
         });
+      } else if (!persist && state.metaOnDisk) {
+        await removeFile(paths.meta);
+        state.metaOnDisk = false;
       }
       state.etag = plan.resumableEtag;
       state.total = plan.total;
     } else {
+      if (state.metaOnDisk) await removeFile(paths.meta);
+      state.metaOnDisk = false;
       state.etag = undefined;
       state.total = plan.total;
-      await removeFile(paths.meta);
     }
     const startOffset = state.offset;
 
@@ -528,11 +547,13 @@ async function attemptOnce(
       state.offset += chunk.length;
       req.onProgress?.(chunk.length);
     };
+    let streamedHead: Uint8Array | undefined;
     const flushHead = async () => {
       const joined = concat(head, headBytes);
       head.length = 0;
       checkHead(joined, req.expect, response?.status ?? 0);
       ending = endScannerFor(sniff(joined).kind);
+      if (startOffset === 0) streamedHead = joined.slice(0, SNIFF_BYTES);
       headChecked = true;
       if (joined.length > 0) await write(joined);
     };
@@ -597,7 +618,9 @@ async function attemptOnce(
     }
     const sizeVerified = plan.total !== undefined ||
       (plan.decoders.length > 0 && plan.contentLength !== undefined);
-    const fileHead = await readHead(paths.part, SNIFF_BYTES);
+    // A body that started at byte 0 was checked as it came in; a resumed
+    // one is checked from the file.
+    const fileHead = streamedHead ?? await readHead(paths.part, SNIFF_BYTES);
     checkHead(fileHead, req.expect, response.status);
     const sniffed = sniff(fileHead);
     // A JPEG must reach EOI and a PNG IEND, whatever length was declared
@@ -625,7 +648,7 @@ async function attemptOnce(
     file = undefined;
     await local(dest, () => Deno.rename(paths.part, dest));
     await local(dest, () => fsyncDir(path.dirname(dest)));
-    await removeFile(paths.meta);
+    if (state.metaOnDisk) await removeFile(paths.meta);
 
     const declaredExt = extensionFromContentDisposition(
       response.headers.get("content-disposition"),
@@ -969,8 +992,8 @@ async function loadPart(
     etag: undefined,
     total: undefined,
     carried: false,
+    metaOnDisk: false,
   };
-  const meta = await readMeta(paths.meta);
   let size: number | undefined;
   try {
     const info = await Deno.stat(paths.part);
@@ -979,7 +1002,11 @@ async function loadPart(
     if (!(err instanceof Deno.errors.NotFound)) {
       throw classifyFsError(err, paths.part);
     }
+    // No part (the usual case): only resume data may be left over.
+    await removeFile(paths.meta);
+    return state;
   }
+  const meta = await readMeta(paths.meta);
   const usable = meta !== undefined && size !== undefined && size > 0 &&
     meta.url === safeUrl && isStrongEtag(meta.etag) &&
     (meta.size === null || size <= meta.size);
@@ -1014,6 +1041,7 @@ async function loadPart(
   state.etag = meta.etag;
   state.total = meta.size ?? undefined;
   state.carried = true;
+  state.metaOnDisk = true;
   return state;
 }
 
@@ -1054,9 +1082,10 @@ async function writeMeta(paths: PartPaths, meta: PartMeta): Promise<void> {
 }
 
 async function resetPart(state: PartState, paths: PartPaths): Promise<void> {
-  if (state.offset > 0 || state.etag !== undefined) {
+  if (state.metaOnDisk || state.offset > 0 || state.etag !== undefined) {
     await removeFile(paths.meta);
   }
+  state.metaOnDisk = false;
   state.offset = 0;
   state.hash = createHash("sha256");
   state.etag = undefined;

@@ -155,6 +155,7 @@ export class StateStore {
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
+  #inTransaction = false;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -217,16 +218,24 @@ export class StateStore {
     return statement;
   }
 
-  /** Runs `fn` in one transaction (committed, or rolled back on throw). */
+  /**
+   * Runs `fn` in one transaction (committed, or rolled back on throw). Called
+   * inside another transaction, `fn` simply becomes part of it.
+   */
   transaction<T>(fn: () => T): T {
+    if (this.#inTransaction) return fn();
     this.#db.exec("BEGIN IMMEDIATE");
+    this.#inTransaction = true;
     try {
       const result = fn();
       this.#db.exec("COMMIT");
       return result;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
+      // SQLite may have rolled back already (e.g. a COMMIT on a full disk).
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw error;
+    } finally {
+      this.#inTransaction = false;
     }
   }
 
