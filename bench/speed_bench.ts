@@ -1,0 +1,272 @@
+/**
+ * Benchmark rows of issue 16 (called from `bench/run.ts`, which owns the
+ * child processes, the fake Flickr and the result table):
+ *
+ * - `small`: a full backup of 10,000 × ~20 KB photos against a plain
+ *   parallel download of the same URLs (same concurrency, same disk), at 0
+ *   and 20 ms added latency, with the tool's CPU time (user + system) per
+ *   photo and its peak RSS. `--quick`: 300 photos.
+ * - `big`: a 100,000-photo account, listing and state only (originals are
+ *   withheld and `--originals-only` is given, so nothing is downloaded):
+ *   peak RSS, API calls and time of the first run and of a no-change rerun.
+ *   Not in `--quick`.
+ *
+ * @module
+ */
+
+import {
+  bigAccount,
+  type FakeFlickr,
+  startFakeFlickr,
+} from "../tests/fake_flickr/mod.ts";
+import { signIn } from "../tests/helpers/backup_fixture.ts";
+
+type Verdict = "OK" | "MISS" | "ERROR" | "n/a" | "-";
+
+/** What a child process run reports (see `measure` in run.ts). */
+export interface Measured {
+  code: number;
+  wallMs: number;
+  peakRssBytes: number | undefined;
+  cpuMs: number | undefined;
+}
+
+/** A CLI backup as run.ts measures it. */
+export interface MeasuredBackup extends Measured {
+  files: Map<string, number>;
+  fileBytes: number;
+  callsTotal: number;
+}
+
+/** The parts of run.ts these rows use. */
+export interface SpeedKit {
+  quick: boolean;
+  concurrency: number;
+  backup(
+    flickr: FakeFlickr,
+    dir: string,
+    args?: string[],
+  ): Promise<MeasuredBackup>;
+  checkRun(
+    label: string,
+    run: MeasuredBackup,
+    expect: { listed: number; downloaded: number },
+  ): boolean;
+  plainDownload(
+    urls: string[],
+  ): Promise<Measured & { bytes: number; files: number }>;
+  freshDir(name: string): Promise<string>;
+  removeDir(dir: string): Promise<void>;
+  row(
+    section: "small" | "big",
+    measure: string,
+    value: string,
+    goal?: string,
+    verdict?: Verdict,
+  ): void;
+  fail(message: string): void;
+  log(text: string): void;
+  details: Record<string, unknown>;
+}
+
+const MB = 1_000_000;
+const count = (n: number) => n.toLocaleString("en-US");
+const seconds = (ms: number) =>
+  ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
+const mb = (bytes: number | undefined) =>
+  bytes === undefined ? "n/a" : `${(bytes / MB).toFixed(1)} MB`;
+const judge = (ok: boolean | undefined): Verdict =>
+  ok === undefined ? "n/a" : ok ? "OK" : "MISS";
+
+/** Goals of issue 16. */
+const CPU_PER_PHOTO_GOAL_MS = 1.5;
+const RATIO_GOAL = 0.8;
+const RATIO_GOAL_LATENCY_MS = 20;
+const RSS_10K_GOAL = 150 * MB;
+const RSS_100K_GOAL = 200 * MB;
+
+/** 10,000 × 20 KB: backup ÷ plain download and CPU per photo. */
+export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
+  const photos = kit.quick ? 300 : 10_000;
+  const albums = kit.quick ? 5 : 60;
+  const bytesPerPhoto = 20_000;
+  const results: Record<string, unknown>[] = [];
+  for (const latencyMs of [0, RATIO_GOAL_LATENCY_MS]) {
+    const what = `${count(photos)} × 20 KB at ${latencyMs} ms`;
+    kit.log(`small: full backup of ${what}`);
+    const account = bigAccount({ photos, albums, bytesPerPhoto, seed: 21 });
+    await using flickr = await startFakeFlickr({ account, latencyMs });
+    const dir = await kit.freshDir(`small-${latencyMs}`);
+    await signIn(flickr, dir);
+    const run = await kit.backup(flickr, dir, [
+      "--concurrency",
+      String(kit.concurrency),
+    ]);
+    await kit.removeDir(dir);
+    if (
+      !kit.checkRun(`small: backup of ${what}`, run, {
+        listed: photos,
+        downloaded: photos,
+      })
+    ) {
+      kit.row("small", `full backup, ${what}`, "-", "", "ERROR");
+      continue;
+    }
+    const urls = [...run.files.keys()];
+    kit.log(`small: plain parallel download of the same ${urls.length} URLs`);
+    const plain = await kit.plainDownload(urls);
+    if (plain.code !== 0 || plain.files !== urls.length) {
+      kit.fail(
+        `small: plain download exited ${plain.code} with ${plain.files}/${urls.length} files`,
+      );
+      kit.row("small", `plain download, ${what}`, "-", "", "ERROR");
+      continue;
+    }
+    const ratio = plain.wallMs / run.wallMs;
+    const cpuPerPhoto = run.cpuMs === undefined
+      ? undefined
+      : run.cpuMs / photos;
+    const plainCpu = plain.cpuMs === undefined
+      ? undefined
+      : plain.cpuMs / photos;
+    const gated = latencyMs === RATIO_GOAL_LATENCY_MS;
+    kit.row(
+      "small",
+      `backup ÷ plain download, ${what}`,
+      `${ratio.toFixed(2)} (backup ${seconds(run.wallMs)}, plain ${
+        seconds(plain.wallMs)
+      }, ${run.callsTotal} API calls)`,
+      gated ? `≥ ${RATIO_GOAL}` : "—",
+      gated ? judge(ratio >= RATIO_GOAL) : "-",
+    );
+    kit.row(
+      "small",
+      `tool CPU per photo, ${what}`,
+      cpuPerPhoto === undefined
+        ? "n/a"
+        : `${cpuPerPhoto.toFixed(2)} ms (user+sys ${
+          seconds(run.cpuMs ?? 0)
+        }; plain download ${plainCpu?.toFixed(2) ?? "n/a"} ms)`,
+      `≤ ${CPU_PER_PHOTO_GOAL_MS} ms`,
+      judge(
+        cpuPerPhoto === undefined
+          ? undefined
+          : cpuPerPhoto <= CPU_PER_PHOTO_GOAL_MS,
+      ),
+    );
+    if (latencyMs === 0) {
+      kit.row(
+        "small",
+        `peak RSS, full backup of ${count(photos)} × 20 KB`,
+        mb(run.peakRssBytes),
+        "≤ 150 MB",
+        judge(
+          run.peakRssBytes === undefined
+            ? undefined
+            : run.peakRssBytes <= RSS_10K_GOAL,
+        ),
+      );
+    }
+    results.push({
+      latencyMs,
+      photos,
+      albums,
+      bytesPerPhoto,
+      backup: {
+        wallMs: Math.round(run.wallMs),
+        cpuMs: run.cpuMs,
+        peakRssBytes: run.peakRssBytes,
+        apiCalls: run.callsTotal,
+        bytes: run.fileBytes,
+      },
+      plain: {
+        wallMs: Math.round(plain.wallMs),
+        cpuMs: plain.cpuMs,
+        peakRssBytes: plain.peakRssBytes,
+        bytes: plain.bytes,
+      },
+      ratio,
+      cpuPerPhotoMs: cpuPerPhoto,
+    });
+  }
+  kit.details.small = results;
+}
+
+/** 100,000 photos: listing and state only, peak RSS. */
+export async function sectionHundredThousand(kit: SpeedKit): Promise<void> {
+  const photos = 100_000;
+  const albums = 200;
+  kit.log(
+    `big: ${
+      count(photos)
+    } photos / ${albums} albums, listing and state only (no downloads)`,
+  );
+  const account = bigAccount({ photos, albums, seed: 31 });
+  for (const photo of account.photos.values()) photo.originalAvailable = false;
+  await using flickr = await startFakeFlickr({ account, latencyMs: 0 });
+  const dir = await kit.freshDir("big");
+  await signIn(flickr, dir);
+  const args = ["--originals-only"];
+  const first = await kit.backup(flickr, dir, args);
+  const firstOk = first.code === 0 || first.code === 3;
+  if (!firstOk || first.files.size !== 0) {
+    kit.fail(
+      `big: first run exited ${first.code} after fetching ${first.files.size} files`,
+    );
+  }
+  kit.log("big: no-change rerun");
+  const rerun = await kit.backup(flickr, dir, args);
+  await kit.removeDir(dir);
+  const label = `${count(photos)} photos, ${albums} albums`;
+  kit.row(
+    "big",
+    `peak RSS, first run of ${label} (listing + state)`,
+    `${mb(first.peakRssBytes)}; ${
+      seconds(first.wallMs)
+    }, ${first.callsTotal} API calls, CPU ${seconds(first.cpuMs ?? 0)}`,
+    "≤ 200 MB",
+    firstOk
+      ? judge(
+        first.peakRssBytes === undefined
+          ? undefined
+          : first.peakRssBytes <= RSS_100K_GOAL,
+      )
+      : "ERROR",
+  );
+  const rerunOk = rerun.code === 0 || rerun.code === 3;
+  kit.row(
+    "big",
+    `no-change rerun of ${label}`,
+    `${rerun.callsTotal} API calls, ${seconds(rerun.wallMs)}, ${
+      mb(rerun.peakRssBytes)
+    } peak RSS`,
+    "≤ 5 calls, ≤ 200 MB",
+    rerunOk
+      ? judge(
+        rerun.callsTotal <= 5 &&
+          (rerun.peakRssBytes === undefined ||
+            rerun.peakRssBytes <= RSS_100K_GOAL),
+      )
+      : "ERROR",
+  );
+  kit.details.big = {
+    photos,
+    albums,
+    note:
+      "originals withheld and --originals-only: every photo is listed and recorded (skipped), none downloaded; exit 3 is expected",
+    first: {
+      code: first.code,
+      wallMs: Math.round(first.wallMs),
+      cpuMs: first.cpuMs,
+      peakRssBytes: first.peakRssBytes,
+      apiCalls: first.callsTotal,
+    },
+    rerun: {
+      code: rerun.code,
+      wallMs: Math.round(rerun.wallMs),
+      cpuMs: rerun.cpuMs,
+      peakRssBytes: rerun.peakRssBytes,
+      apiCalls: rerun.callsTotal,
+    },
+  };
+}
