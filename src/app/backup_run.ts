@@ -137,6 +137,8 @@ export interface BackupDownloader {
     signal?: AbortSignal;
     onProgress?: (deltaBytes: number) => void;
     openResponse?: (url: string, init: RequestInit) => Promise<Response>;
+    /** False: the caller fsyncs the folder (see BackupFiles.syncDir). */
+    syncDir?: boolean;
   }): Promise<DownloadOutcome>;
 }
 
@@ -171,8 +173,21 @@ export interface EmbedOutcome {
 /** The file-system and metadata operations a run needs. */
 export interface BackupFiles {
   /** Writes metadata into the file (or an XMP sidecar) and sets its mtime. */
-  embedMetadata(path: string, meta: EmbedInput): Promise<EmbedOutcome>;
-  atomicWriteFile(path: string, data: string): Promise<void>;
+  embedMetadata(
+    path: string,
+    meta: EmbedInput,
+    /** The file's size, when known (small files take a faster path). */
+    size?: number,
+    /** False: the caller fsyncs the folder afterwards. */
+    syncDir?: boolean,
+  ): Promise<EmbedOutcome>;
+  atomicWriteFile(
+    path: string,
+    data: string,
+    options?: { syncDir?: boolean },
+  ): Promise<void>;
+  /** Fsyncs a folder, making the renames into it durable. */
+  syncDir(dir: string): Promise<void>;
   linkOrCopy(
     source: string,
     dest: string,
@@ -1251,6 +1266,7 @@ class BackupRun {
       dest: path,
       expect,
       signal,
+      syncDir: false, // #finish fsyncs the folder once for all its files
       onProgress: (delta) => {
         this.#progress.bytes += delta;
         this.#totals.bytesDownloaded += delta;
@@ -1348,7 +1364,12 @@ class BackupRun {
     let xmpSidecar: string | undefined;
     if (this.#options.embed) {
       // Idempotent: a file that already holds these values is "unchanged".
-      const outcome = await files.embedMetadata(saved.path, meta);
+      const outcome = await files.embedMetadata(
+        saved.path,
+        meta,
+        saved.finalBytes,
+        false,
+      );
       xmpSidecar = outcome.xmpSidecar;
       embedded = {
         status: outcome.format === "other" && xmpSidecar
@@ -1405,9 +1426,14 @@ class BackupRun {
           );
         }
       }
-      await files.atomicWriteFile(join(dir, `${fileName}.json`), sidecar);
+      await files.atomicWriteFile(join(dir, `${fileName}.json`), sidecar, {
+        syncDir: false,
+      });
       placements.push({ albumId: place.albumId, relPath });
     }
+    // One fsync per folder for the renames of the file (downloaded and
+    // tagged) and its sidecar, before the state may say "done".
+    for (const place of folders) await files.syncDir(join(root, place.folder));
     // Copies the photo no longer has: left albums go, deleted albums stay.
     const goneAlbumIds = new Set(this.#goneAlbums.map((album) => album.id));
     this.#allGoneIds ??= new Set(

@@ -90,6 +90,11 @@ export interface DownloadRequest {
    * it returns are followed with the plain client, without its credentials.
    */
   openResponse?: (url: string, init: RequestInit) => Promise<Response>;
+  /**
+   * Fsync the folder after the rename (default true). False: the caller
+   * does it, once for several files it writes there.
+   */
+  syncDir?: boolean;
 }
 
 /** What was downloaded. */
@@ -647,7 +652,9 @@ async function attemptOnce(
     openFile.close();
     file = undefined;
     await local(dest, () => Deno.rename(paths.part, dest));
-    await local(dest, () => fsyncDir(path.dirname(dest)));
+    if (req.syncDir !== false) {
+      await local(dest, () => fsyncDir(path.dirname(dest)));
+    }
     if (state.metaOnDisk) await removeFile(paths.meta);
 
     const declaredExt = extensionFromContentDisposition(

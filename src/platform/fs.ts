@@ -22,6 +22,11 @@ export const TEMP_SUFFIX = ".fbtmp";
 export interface AtomicWriteOptions {
   /** File mode for the new file (POSIX only; ignored on Windows). */
   mode?: number;
+  /**
+   * Fsync the directory after the rename (default true). False: the caller
+   * does it, once for several files it writes there.
+   */
+  syncDir?: boolean;
 }
 
 /**
@@ -65,7 +70,7 @@ export async function atomicWriteFile(
     await removeQuietly(tmp);
     throw classifyFsError(err, filePath);
   }
-  await fsyncDir(dir);
+  if (options.syncDir !== false) await fsyncDir(dir);
 }
 
 /**

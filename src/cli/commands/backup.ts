@@ -28,10 +28,15 @@ import {
 } from "../../download/file_download.ts";
 import { runQueue } from "../../download/download_queue.ts";
 import { embedMetadata, setFileTimes } from "../../metadata/embed.ts";
+import {
+  embedSmallJpeg,
+  SMALL_FILE_BYTES,
+} from "../../metadata/embed_small.ts";
 import { dateResolutionToLocalDate } from "../../metadata/fields.ts";
 import {
   atomicWriteFile,
   classifyFsError,
+  fsyncDir,
   linkOrCopy,
 } from "../../platform/fs.ts";
 import { acquireLock } from "../../platform/lock.ts";
@@ -236,12 +241,20 @@ export async function runBackupCommand(
       resumeMinBytes: RESUME_MIN_BYTES,
     });
     const files: BackupFiles = {
-      embedMetadata: async (path, meta) => {
-        const result = await embedMetadata(path, meta);
+      embedMetadata: async (path, meta, size, syncDir) => {
         // The file's modification time is the date taken (sorts right in
         // file browsers and photo apps that fall back to it).
-        const taken = dateResolutionToLocalDate(result.date);
-        if (taken) await setFileTimes(path, taken);
+        const small = size !== undefined && size <= SMALL_FILE_BYTES
+          ? await embedSmallJpeg(path, meta, {
+            mtimeFor: dateResolutionToLocalDate,
+            ...(syncDir === false ? { syncDir } : {}),
+          })
+          : undefined;
+        const result = small ?? await embedMetadata(path, meta);
+        if (!small) {
+          const taken = dateResolutionToLocalDate(result.date);
+          if (taken) await setFileTimes(path, taken);
+        }
         const sidecar = result.sidecar;
         return {
           status: result.status,
@@ -257,7 +270,9 @@ export async function runBackupCommand(
             : {}),
         };
       },
-      atomicWriteFile: (path, data) => atomicWriteFile(path, data),
+      atomicWriteFile: (path, data, writeOptions) =>
+        atomicWriteFile(path, data, writeOptions),
+      syncDir: (dir) => fsyncDir(dir),
       linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),
       folderNames: (albums) => albumFolderNames(albums),
       runQueue: (items, worker, queueOptions) =>

@@ -1,0 +1,153 @@
+/**
+ * The fast path of {@link embedMetadata} for a backup's typical photo: a
+ * small JPEG whose header we can rewrite (no XMP block kept aside, an EOI at
+ * the end). The file is read once; the header is rebuilt, parsed back and
+ * checked in memory; the new file is written once (temp file, times set on
+ * the open handle, fsync, rename, directory fsync). The tail is the very
+ * bytes read, so it is identical by construction, and the SHA-256 returned
+ * is that of the bytes written.
+ *
+ * Anything else (other formats, large files, a header that does not parse,
+ * a block that must be kept, a file with other hard links) returns
+ * `undefined`: the caller then uses {@link embedMetadata}, which handles and
+ * reports every case.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
+import { toHex, utf8 } from "./_bytes.ts";
+import type { EmbedResult } from "./embed.ts";
+import type { DateResolution, PhotoMetadata } from "./fields.ts";
+import { rebuildJpegHeader, verifyJpegHeader } from "./jpeg_header.ts";
+import { isJpeg, parseJpegHeader } from "./jpeg_segments.ts";
+
+/** Files up to this size are embedded in memory. */
+export const SMALL_FILE_BYTES = 4 * 1024 * 1024;
+
+/** Options of {@link embedSmallJpeg}. */
+export interface SmallEmbedOptions {
+  /** Modification time for the new file, from the resolved date. */
+  mtimeFor?: (date: DateResolution) => Date | undefined;
+  /**
+   * Fsync the folder after the rename (default true). False: the caller
+   * does it, once for several files it writes there.
+   */
+  syncDir?: boolean;
+}
+
+/**
+ * Embeds `meta` into the small JPEG at `path` in memory, or returns
+ * `undefined` when the general path must do it (nothing was changed then).
+ */
+export async function embedSmallJpeg(
+  path: string,
+  meta: PhotoMetadata,
+  options: SmallEmbedOptions = {},
+): Promise<EmbedResult | undefined> {
+  let bytes: Uint8Array;
+  let info: Deno.FileInfo;
+  {
+    using file = await Deno.open(path, { read: true });
+    info = await file.stat();
+    if (
+      !info.isFile || info.size > SMALL_FILE_BYTES || info.size < 4 ||
+      (info.nlink ?? 1) > 1
+    ) return undefined;
+    bytes = new Uint8Array(info.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = await file.read(bytes.subarray(filled));
+      if (n === null) return undefined; // shrank while read
+      filled += n;
+    }
+  }
+  const size = bytes.length;
+  if (
+    !isJpeg(bytes) || bytes[size - 2] !== 0xff || bytes[size - 1] !== 0xd9
+  ) return undefined;
+  const parsed = parseJpegHeader(bytes, size);
+  if (parsed.kind !== "ok") return undefined;
+  const { tailOffset } = parsed.header;
+  const rebuild = rebuildJpegHeader(bytes, parsed.header, meta);
+  if (rebuild.blocks.xmp === "kept") return undefined; // needs an XMP sidecar
+  const date = rebuild.fields.date;
+  const base = {
+    format: "jpeg" as const,
+    warnings: rebuild.warnings,
+    dateSource: date.source,
+    date,
+  };
+  const mtime = options.mtimeFor?.(date);
+  if (!rebuild.changed) {
+    if (mtime) await Deno.utime(path, mtime, mtime);
+    return { status: "unchanged", ...base };
+  }
+  const header = rebuild.header;
+  const next = new Uint8Array(header.length + size - tailOffset);
+  next.set(header, 0);
+  next.set(bytes.subarray(tailOffset), header.length);
+  const problem = verifyJpegHeader(
+    next.subarray(0, Math.min(next.length, header.length + 4)),
+    header.length,
+    next.length,
+    rebuild.expect,
+  );
+  if (problem) return undefined;
+  const sha256 = createHash("sha256").update(next).digest("hex");
+
+  const temp = tempPathFor(path);
+  try {
+    {
+      using file = await Deno.open(temp, {
+        write: true,
+        createNew: true,
+        mode: (info.mode ?? 0o644) & 0o777,
+      });
+      let written = 0;
+      while (written < next.length) {
+        written += await file.write(next.subarray(written));
+      }
+      const times = mtime ?? info.mtime;
+      if (times) await file.utime(mtime ?? info.atime ?? times, times);
+      await file.sync();
+      // The original must not have changed while we worked.
+      const now = await Deno.stat(path);
+      if (
+        now.size !== info.size ||
+        now.mtime?.getTime() !== info.mtime?.getTime()
+      ) {
+        throw new Error("changed while embedding");
+      }
+    }
+    await Deno.rename(temp, path);
+  } catch {
+    // Nothing changed: the general path tries again and reports the cause.
+    await Deno.remove(temp).catch(() => undefined);
+    return undefined;
+  }
+  if (options.syncDir !== false) await syncDirectory(dirname(path));
+  return { status: "written", ...base, sha256, bytes: next.length };
+}
+
+/** `.<name>.<random>.fbtmp` beside `path` (the embed module's pattern). */
+function tempPathFor(path: string): string {
+  const random = toHex(crypto.getRandomValues(new Uint8Array(6)));
+  let name = basename(path);
+  const budget = 255 - (random.length + ".fbtmp".length + 2);
+  while (utf8(name).length > budget) {
+    name = Array.from(name).slice(0, -1).join("");
+  }
+  return join(dirname(path), `.${name}.${random}.fbtmp`);
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  try {
+    using handle = await Deno.open(dir, { read: true });
+    await handle.sync();
+  } catch {
+    // Some file systems cannot sync a directory; the rename is still atomic.
+  }
+}
