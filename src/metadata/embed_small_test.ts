@@ -106,3 +106,39 @@ Deno.test("embedSmallJpeg() leaves other cases to embedMetadata(), untouched", a
     assertEquals(sha256(await Deno.readFile(linked)), sha256(jpeg));
   });
 });
+
+Deno.test("embedSmallJpeg() matches embedMetadata() on every corpus camera JPEG, or declines", async () => {
+  const corpus = new URL(
+    "../../tests/metadata_corpus/images/",
+    import.meta.url,
+  );
+  let taken = 0;
+  let declined = 0;
+  await withDir(async (dir) => {
+    for await (const entry of Deno.readDir(corpus)) {
+      if (!entry.name.toLowerCase().endsWith(".jpg")) continue;
+      const bytes = await Deno.readFile(new URL(entry.name, corpus));
+      const fast = join(dir, `fast-${entry.name}`);
+      const general = join(dir, `general-${entry.name}`);
+      await Deno.writeFile(fast, bytes);
+      await Deno.writeFile(general, bytes);
+      const a = await embedSmallJpeg(fast, meta);
+      if (!a) {
+        declined++;
+        assertEquals(sha256(await Deno.readFile(fast)), sha256(bytes));
+        continue;
+      }
+      taken++;
+      const b = await embedMetadata(general, meta);
+      assertEquals(a.status, b.status, entry.name);
+      assertEquals(
+        sha256(await Deno.readFile(fast)),
+        sha256(await Deno.readFile(general)),
+        entry.name,
+      );
+      assertEquals(a.warnings, b.warnings, entry.name);
+      assertEquals(a.date, b.date, entry.name);
+    }
+  });
+  assert(taken > 20, `the fast path took only ${taken} (declined ${declined})`);
+});
