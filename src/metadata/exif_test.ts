@@ -16,11 +16,19 @@ import {
   type ExifEdit,
   type ExifMergeResult,
   listExifEntries,
+  MAX_EXIF_TIFF_BYTES,
   mergeExif,
   type NewExifContext,
+  readableTags,
   readExif,
   TAG,
 } from "./exif.ts";
+import {
+  buildTiff,
+  nikonPaddedJpeg,
+  Order,
+  sonyCorruptEntryJpeg,
+} from "../../tests/metadata_corpus/camera_fixtures.ts";
 
 const ctx: NewExifContext = {
   width: 64,
@@ -262,3 +270,47 @@ function addIfd0Entry(
   w.setUint32(4, tableAt, little);
   return out;
 }
+
+Deno.test("readableTags() ignores an IFD whose first entry has a bad type, as ExifTool does", () => {
+  const o = new Order(true);
+  const corrupt = { tag: 0x0001, type: 0, count: 0, value: new Uint8Array(4) };
+  const make = { tag: 0x010f, ...o.ascii("SONY") };
+  const model = { tag: 0x0110, ...o.ascii("DSC-HX5V") };
+  const first = readableTags(
+    buildTiff(o, { entries: [corrupt, make, model] }),
+  );
+  assertEquals([...first.keys()], []);
+  const third = readableTags(
+    buildTiff(o, { entries: [make, model, corrupt] }),
+  );
+  assertEquals([...third.keys()], ["IFD0:0x010f", "IFD0:0x0110"]);
+});
+
+Deno.test("mergeExif() keeps a camera's IFD order: a corrupt entry never becomes the first", () => {
+  const jpeg = sonyCorruptEntryJpeg();
+  const tiff = jpeg.subarray(12, 12 + ((jpeg[4]! << 8) | jpeg[5]!) - 8);
+  const out = changed(mergeExif(tiff, edit, ctx));
+  const ifd0 = listExifEntries(out).filter((e) => e.ifd === "IFD0");
+  assertNotEquals(ifd0[0]!.type, 0);
+  const before = readableTags(tiff);
+  const after = readableTags(out);
+  for (const key of before.keys()) assert(after.has(key), key);
+});
+
+Deno.test("mergeExif() writes into a full 64 KiB Exif segment by reusing its zero padding", () => {
+  const jpeg = nikonPaddedJpeg();
+  const tiff = jpeg.subarray(12, 12 + ((jpeg[4]! << 8) | jpeg[5]!) - 8);
+  assertEquals(tiff.length, MAX_EXIF_TIFF_BYTES);
+  const out = changed(mergeExif(tiff, edit, ctx));
+  assert(out.length <= MAX_EXIF_TIFF_BYTES);
+  assertEquals(readExif(out).dateTimeOriginal, edit.dateTimeOriginal);
+  assert(
+    entry(out, "IFD0", TAG.ImageDescription),
+    "all fields, not the short set",
+  );
+  // The camera's bytes up to the padding are unchanged, in place.
+  const used = tiff.findLastIndex((b) => b !== 0) + 1;
+  assert(bytesEqual(out.subarray(8, used), tiff.subarray(8, used)));
+  // A second run finds nothing to change.
+  assertEquals(mergeExif(out, edit, ctx).kind, "unchanged");
+});
