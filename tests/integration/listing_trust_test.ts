@@ -178,3 +178,22 @@ Deno.test("an album deleted between getList and getPhotos is skipped and reporte
     assertEquals(summary.listing.complete, true);
   });
 });
+
+Deno.test("items shifting between pages never become deletions: the union falls short, the run says so and prunes nothing", async () => {
+  await using flickr = await startFakeFlickr({
+    account: demoAccount(),
+    quirks: { perPageCap: 2 },
+  });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    assertEquals((await backup(flickr, dir)).code, 0);
+    const before = await media(dir);
+    // From page 2 on, the photos in no album slide forward by one.
+    flickr.quirks.shiftBy = 1;
+    const run = await backup(flickr, dir, ["--full", "--prune", "-q"]);
+    assertEquals(run.code, 3, run.stdout + run.stderr);
+    assertStringIncludes(run.stdout, "listing not trusted");
+    assertEquals(calls(flickr, "flickr.photos.getInfo"), 0);
+    assertEquals(await media(dir), before);
+  });
+});
