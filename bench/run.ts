@@ -19,6 +19,8 @@
  * 6. Small files and scale (issue 16, `bench/speed_bench.ts`): 10,000 ×
  *    20 KB against a plain download at 0 and 20 ms, with the tool's CPU
  *    time per photo; listing and state of a 100,000-photo account.
+ * 7. Streaming: `bench/streaming_bench.ts` (RSS growth of the downloader and
+ *    of the fake Flickr moving a few hundred MB), run as a child.
  *
  * Every number comes from a measurement of the current run. Prints a table
  * and writes `bench/results/latest.json` and `latest.md` (`latest-quick.*`
@@ -31,7 +33,8 @@
  * - `--quick`: 1,000 photos / 10 albums, 200 × 2 MB, a 200 MB video,
  *   metadata `--quick`, 300 × 20 KB, no scale or big section; under a
  *   minute or so (CI).
- * - `--only budget,throughput,memory,metadata,scale,small,big`: a subset.
+ * - `--only budget,throughput,memory,metadata,scale,small,big,
+ *   streaming`: a subset.
  * - `--tmp DIR`: where backups are written (default: the system temp dir).
  * - `--strict`: exit 2 when a goal is missed.
  *
@@ -69,6 +72,7 @@ const SECTIONS = [
   "scale",
   "small",
   "big",
+  "streaming",
 ] as const;
 type Section = typeof SECTIONS[number];
 
@@ -774,6 +778,40 @@ async function sectionVideo(baselineRss: number | undefined): Promise<void> {
   details.video = { bytes: size, run: runDetails(run) };
 }
 
+async function sectionStreaming(): Promise<void> {
+  const script = join(ROOT, "bench", "streaming_bench.ts");
+  const args = ["run", "-A", script, ...(settings.quick ? ["--quick"] : [])];
+  log(`streaming: deno ${args.join(" ")}`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    fail(`streaming: streaming_bench.ts exited ${out.code}: ${tail(text)}`);
+    row("streaming", "RSS growth while streaming", "-", "", "ERROR");
+    return;
+  }
+  const results = JSON.parse(text) as {
+    measure: string;
+    rssGrowthBytes: number;
+    goalBytes: number;
+  }[];
+  for (const r of results) {
+    row(
+      "streaming",
+      `RSS growth, ${r.measure}`,
+      megabytes(r.rssGrowthBytes),
+      `< ${megabytes(r.goalBytes)}`,
+      judge(r.rssGrowthBytes < r.goalBytes),
+    );
+  }
+  details.streaming = results;
+}
+
 interface MetadataSummary {
   medianMs?: number;
   medianWallMs?: number;
@@ -1106,6 +1144,7 @@ async function main(): Promise<number> {
       ["scale", sectionScale],
       ["small", () => sectionSmallFiles(speedKit())],
       ["big", () => sectionHundredThousand(speedKit())],
+      ["streaming", sectionStreaming],
     ];
     for (const [name, run] of sections) {
       if (!settings.sections.has(name)) continue;

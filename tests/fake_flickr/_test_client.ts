@@ -8,7 +8,23 @@
 
 import { createHmac } from "node:crypto";
 import OAuth from "oauth-1.0a";
+import type { Sleep } from "./faults.ts";
 import { FAKE_API_KEY, FAKE_API_SECRET, type FakeFlickr } from "./server.ts";
+
+/**
+ * A `sleep` for `startFakeFlickr({ sleep })` that records every wait the fake
+ * makes and returns at once, so timing tests assert the waits, not the clock.
+ */
+export function recordingSleep(): { sleep: Sleep; waits: number[] } {
+  const waits: number[] = [];
+  return {
+    waits,
+    sleep(ms) {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  };
+}
 
 /** Credentials to sign with. */
 export interface Creds {

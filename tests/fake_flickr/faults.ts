@@ -145,12 +145,24 @@ export interface FaultRequest {
   hasRange: boolean;
 }
 
+/** How the fake waits; ends early (without error) when `signal` aborts. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
 /** The fault registry of a running fake (`flickr.faults`). */
 export class Faults {
+  /**
+   * Every finite wait of the fake (latency, drip, stall with `ms`) goes
+   * through this, so a test can record the waits instead of timing them.
+   */
+  readonly sleep: Sleep;
   #rules: RuleState[] = [];
   #releases = new Set<() => void>();
   #stallWaiters: (() => void)[] = [];
   #stalled = 0;
+
+  constructor(sleepFn: Sleep = sleep) {
+    this.sleep = sleepFn;
+  }
 
   /** Adds a rule (after the existing ones). */
   add(rule: FaultRule): void {
@@ -219,6 +231,16 @@ export class Faults {
   }
 
   /**
+   * Resolves when the next response stalls (one that stalls after this
+   * call), e.g. to signal a child process at a known point of its download.
+   * No time limit: a client that never gets there hangs the test until CI's
+   * job timeout, rather than failing on a busy machine.
+   */
+  nextStall(): Promise<void> {
+    return new Promise((resolve) => this.#stallWaiters.push(resolve));
+  }
+
+  /**
    * Waits `ms` (Infinity: until released) as a stall; ends early on
    * `releaseStalls()` or when `signal` aborts. Used by the server.
    */
@@ -227,17 +249,15 @@ export class Faults {
     for (const w of this.#stallWaiters.splice(0)) w();
     try {
       await new Promise<void>((resolve) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
         const finish = () => {
-          if (timer !== undefined) clearTimeout(timer);
           signal.removeEventListener("abort", finish);
           this.#releases.delete(finish);
           resolve();
         };
         if (signal.aborted) return finish();
-        if (Number.isFinite(ms)) timer = setTimeout(finish, ms);
         signal.addEventListener("abort", finish);
         this.#releases.add(finish);
+        if (Number.isFinite(ms)) this.sleep(ms, signal).then(finish);
       });
     } finally {
       this.#stalled--;

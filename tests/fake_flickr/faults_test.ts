@@ -2,49 +2,78 @@ import {
   assert,
   assertBytes,
   assertEquals,
-  assertLess,
   assertMatch,
   assertRejects,
   assertStringIncludes,
 } from "./_assert.ts";
-import { drain, j, ownerCreds, rest } from "./_test_client.ts";
+import { drain, j, ownerCreds, recordingSleep, rest } from "./_test_client.ts";
 import { addPhoto, createAccount, demoAccount } from "./scenario.ts";
 import { type FakeFlickr, startFakeFlickr } from "./server.ts";
 
 /** A fake with one 64 KiB generated JPEG; returns its id and URL too. */
 async function withFile(size = 64 * 1024): Promise<
-  { flickr: FakeFlickr; id: string; url: string; bytes: Uint8Array }
+  {
+    flickr: FakeFlickr;
+    id: string;
+    url: string;
+    bytes: Uint8Array;
+    waits: number[];
+  }
 > {
   const account = createAccount();
   const photo = addPhoto(account, {
     content: { kind: "generated", size, seed: 5, format: "jpg" },
   });
-  const flickr = await startFakeFlickr({ account });
+  const { sleep, waits } = recordingSleep();
+  const flickr = await startFakeFlickr({ account, sleep });
   return {
     flickr,
+    waits,
     id: photo.id,
     url: flickr.photoUrl(photo.id),
     bytes: await flickr.fileBytes(photo.id),
   };
 }
 
-Deno.test("fault latency delays the answer", async () => {
-  await using flickr = await startFakeFlickr();
+Deno.test("fault latency delays the answer once", async () => {
+  const { sleep, waits } = recordingSleep();
+  await using flickr = await startFakeFlickr({ sleep });
   flickr.faults.add({ path: "/services/rest", kind: "latency", ms: 150 });
-  const t0 = performance.now();
   await rest(flickr, "flickr.test.echo", {}, { creds: "apiKey" });
-  assert(performance.now() - t0 >= 140);
-  const t1 = performance.now();
+  assertEquals(waits, [150]);
   await rest(flickr, "flickr.test.echo", {}, { creds: "apiKey" });
-  assertLess(performance.now() - t1, 100);
+  assertEquals(waits, [150]);
+  assertEquals(flickr.requests.map((r) => r.faults), [["latency"], []]);
+});
+
+Deno.test("fault latency: the answer waits until the wait ends", async () => {
+  let release = () => {};
+  let asked = (_ms: number) => {};
+  const waitAsked = new Promise<number>((resolve) => asked = resolve);
+  await using flickr = await startFakeFlickr({
+    sleep(ms) {
+      asked(ms);
+      return new Promise((resolve) => release = resolve);
+    },
+  });
+  flickr.faults.add({ path: "/services/rest", kind: "latency", ms: 150 });
+  let answered = false;
+  const answer = rest(flickr, "flickr.test.echo", {}, { creds: "apiKey" })
+    .then(() => answered = true);
+  // The server asks to wait 150 ms and does not answer until the wait ends.
+  assertEquals(await waitAsked, 150);
+  assertEquals(answered, false);
+  release();
+  await answer;
+  assert(answered);
 });
 
 Deno.test("option latencyMs delays every request", async () => {
-  await using flickr = await startFakeFlickr({ latencyMs: 60 });
-  const t0 = performance.now();
+  const { sleep, waits } = recordingSleep();
+  await using flickr = await startFakeFlickr({ latencyMs: 60, sleep });
   await rest(flickr, "flickr.test.echo", {}, { creds: "apiKey" });
   await rest(flickr, "flickr.test.echo", {}, { creds: "apiKey" });
-  assert(performance.now() - t0 >= 115);
+  assertEquals(waits, [60, 60]);
 });
 
 Deno.test("fault status: 429 with Retry-After (seconds and HTTP-date), then success", async () => {
@@ -265,7 +294,7 @@ Deno.test("fault stall: bytes, silence, then the rest when released", async () =
 });
 
 Deno.test("fault stall with ms ends by itself", async () => {
-  const { flickr, url, bytes } = await withFile(8000);
+  const { flickr, url, bytes, waits } = await withFile(8000);
   await using _ = flickr;
   flickr.faults.add({
     path: "/65535/",
@@ -273,9 +302,8 @@ Deno.test("fault stall with ms ends by itself", async () => {
     afterBytes: 100,
     ms: 250,
   });
-  const t0 = performance.now();
   const got = await drain(await fetch(url));
-  assert(performance.now() - t0 >= 240);
+  assertEquals(waits, [250]);
   assertBytes(got.bytes, bytes);
 });
 
@@ -290,21 +318,23 @@ Deno.test("closing the server aborts a stalled response quickly", async () => {
   const res = await fetch(url);
   const body = drain(res);
   await flickr.faults.waitForStall();
-  const t0 = performance.now();
+  // close() resolves only once the stalled body is aborted (an open body
+  // makes it throw), without anyone releasing the stall.
   await flickr.close();
-  assertLess(performance.now() - t0, 1000);
   const got = await body;
   assert(got.error instanceof TypeError);
   assertEquals(got.bytes.length, 10);
 });
 
 Deno.test("fault drip: the body trickles", async () => {
-  const { flickr, url, bytes } = await withFile(3000);
+  const { flickr, url, bytes, waits } = await withFile(3000);
   await using _ = flickr;
   flickr.faults.add({ path: "/65535/", kind: "drip", bytesPerSecond: 10_000 });
-  const t0 = performance.now();
   const got = await drain(await fetch(url));
-  assert(performance.now() - t0 >= 250, `took ${performance.now() - t0}`);
+  // Pieces of at most 500 bytes (1/20 s at 10,000 B/s), a 50 ms wait before
+  // each but the first.
+  assert(waits.length >= Math.ceil(bytes.length / 500) - 1, `${waits}`);
+  assertEquals(waits.filter((ms) => ms !== 50), []);
   assertBytes(got.bytes, bytes);
 });
 
@@ -442,7 +472,8 @@ Deno.test("raw fault duplicateContentLength: fetch rejects the response", async 
 });
 
 Deno.test("rules: after, times, Infinity, RegExp paths and slots that combine", async () => {
-  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  const { sleep, waits } = recordingSleep();
+  await using flickr = await startFakeFlickr({ account: demoAccount(), sleep });
   const url = `${flickr.url}/services/rest/?method=flickr.test.echo&api_key=x`;
   flickr.faults.add({
     path: /^\/services\/rest\/?$/,
@@ -472,11 +503,10 @@ Deno.test("rules: after, times, Infinity, RegExp paths and slots that combine", 
     times: Infinity,
   });
   assertEquals(flickr.faults.remaining(), Infinity);
-  const t0 = performance.now();
   const res = await fetch(url);
   await res.body?.cancel();
   assertEquals(res.status, 500);
-  assert(performance.now() - t0 >= 75);
+  assertEquals(waits, [80]);
   assertEquals(flickr.requests.at(-1)?.faults, ["latency", "status"]);
   assertEquals(flickr.faults.list()[1]?.fired, 1);
 });

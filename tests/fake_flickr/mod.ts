@@ -31,6 +31,7 @@ export {
   Faults,
   type FaultTarget,
   type RuleState,
+  type Sleep,
 } from "./faults.ts";
 export {
   type Account,

@@ -9,7 +9,7 @@
 
 import { gzipSync } from "node:zlib";
 import { type Reply, textReply } from "./files.ts";
-import { type FaultRule, type Faults, sleep } from "./faults.ts";
+import type { FaultRule, Faults } from "./faults.ts";
 import { type ByteSource, bytesSource } from "./media.ts";
 import { param, type RequestParams, type TextOut } from "./oauth.ts";
 
@@ -119,7 +119,9 @@ function bodyStream(
       if (shape.bytesPerSecond !== undefined) {
         const piece = Math.max(1, Math.floor(shape.bytesPerSecond / 20));
         max = Math.min(max, piece);
-        if (sent > 0) await sleep(1000 * piece / shape.bytesPerSecond, signal);
+        if (sent > 0) {
+          await faults.sleep(1000 * piece / shape.bytesPerSecond, signal);
+        }
         if (signal.aborted) return controller.close();
       }
       const chunk = next(max);

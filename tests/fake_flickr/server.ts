@@ -18,7 +18,7 @@ import {
   textReply,
   videoCdnUrl,
 } from "./files.ts";
-import { type FaultPlan, Faults, RAW_KINDS, sleep } from "./faults.ts";
+import { type FaultPlan, Faults, RAW_KINDS, type Sleep } from "./faults.ts";
 import { bytesSource } from "./media.ts";
 import {
   type Consumer,
@@ -59,6 +59,11 @@ export interface FakeFlickrOptions {
   consumers?: Consumer[];
   /** Added to every request (default 0). */
   latencyMs?: number;
+  /**
+   * How the fake waits (latency, drip, stalls with `ms`); default real
+   * timers. Tests pass a recorder to check the waits without taking time.
+   */
+  sleep?: Sleep;
   /** How varying numeric fields are emitted (default "mixed"). */
   stringNumbers?: NumberMode;
   /** Refuse OAuth timestamps more than 300 s off and reused nonces. */
@@ -186,7 +191,7 @@ export async function startFakeFlickr(
 
 class FakeFlickrServer implements FakeFlickr {
   readonly requests: RecordedRequest[] = [];
-  readonly faults = new Faults();
+  readonly faults: Faults;
   readonly quirks: Quirks;
   readonly consumers: readonly Consumer[];
   #shortPages = new ShortPageMemory();
@@ -212,6 +217,7 @@ class FakeFlickrServer implements FakeFlickr {
       strictTimestamps: options.strictTimestamps ?? false,
     });
     this.#latencyMs = options.latencyMs ?? 0;
+    this.faults = new Faults(options.sleep);
     this.#numbers = options.stringNumbers ?? "mixed";
     this.quirks = { ...DEFAULT_QUIRKS, ...options.quirks };
     if (options.licenses) this.#licenses = options.licenses;
@@ -406,7 +412,7 @@ class FakeFlickrServer implements FakeFlickr {
       if (rec.kind === "rest") rec.flickrMethod = param(params, "method");
       for (const listener of this.#listeners) listener(rec);
       const signal = this.#abort.signal;
-      if (this.#latencyMs > 0) await sleep(this.#latencyMs, signal);
+      if (this.#latencyMs > 0) await this.faults.sleep(this.#latencyMs, signal);
       const plan = this.faults.take({
         path: url.pathname,
         flickrMethod: rec.flickrMethod,
@@ -414,7 +420,7 @@ class FakeFlickrServer implements FakeFlickr {
       });
       rec.faults = Object.values(plan).map((r) => r.kind);
       if (plan.latency?.kind === "latency") {
-        await sleep(plan.latency.ms, signal);
+        await this.faults.sleep(plan.latency.ms, signal);
       }
       const rule = plan.response;
       // A gzip fault compresses the whole file: Range is ignored.

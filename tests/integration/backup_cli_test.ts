@@ -170,15 +170,12 @@ Deno.test("kill -9 in mid-download, then a rerun, gives the same tree as an unin
       ms: Infinity,
       times: Infinity,
     });
+    const stalled = flickr.faults.nextStall();
     const child = spawnCli(["backup", "--dir", killed, ...FAST], {
       env: fakeEnv(flickr),
     });
-    const deadline = Date.now() + 20_000;
-    while (!flickr.fileRequests().some((r) => /_o\./.test(r.path))) {
-      if (Date.now() > deadline) throw new Error("no download started");
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 200));
+    // The fake says when an original has sent its 100 bytes and holds.
+    await stalled;
     child.kill("SIGKILL");
     await child.status;
     await child.stdout.cancel();
@@ -347,17 +344,15 @@ Deno.test("a second run on the same folder exits 6 at once", async () => {
       ms: Infinity,
       times: Infinity,
     });
+    const stalled = flickr.faults.nextStall();
     const first = spawnCli(
       ["backup", "--dir", dir, ...FAST, "--timeout", "60"],
       {
         env: fakeEnv(flickr),
       },
     );
-    const deadline = Date.now() + 20_000;
-    while (!flickr.fileRequests().length) {
-      if (Date.now() > deadline) throw new Error("first run did not start");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The first run holds the lock while a download of it is held.
+    await stalled;
     const second = await backup(flickr, dir);
     assertEquals(second.code, 6, second.stderr);
     assertStringIncludes(second.stderr, "Another flickr-backup run");
@@ -600,17 +595,14 @@ Deno.test({
         times: Infinity,
       });
       for (const presses of [1, 2]) {
+        const stalled = flickr.faults.nextStall();
         const child = spawnCli(
           ["backup", "--dir", dir, ...FAST, "--timeout", "60"],
           { env: fakeEnv(flickr) },
         );
-        const deadline = Date.now() + 20_000;
-        const seen = flickr.fileRequests().length;
-        while (flickr.fileRequests().length === seen) {
-          if (Date.now() > deadline) throw new Error("no download started");
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await new Promise((r) => setTimeout(r, 200));
+        // A download of this run is held by the fake: the run is past its
+        // start-up (signal handlers installed) and in the middle of its work.
+        await stalled;
         // The second press follows at once, while the first is handled.
         for (let i = 0; i < presses; i++) {
           try {
