@@ -70,7 +70,7 @@ export async function embedSmallJpeg(
   const parsed = parseJpegHeader(bytes, size);
   if (parsed.kind !== "ok") return undefined;
   const { tailOffset } = parsed.header;
-  const rebuild = rebuildJpegHeader(bytes, parsed.header, meta);
+  const rebuild = rebuildJpegHeader(bytes, parsed.header, meta, size);
   if (rebuild.blocks.xmp === "kept") return undefined; // needs an XMP sidecar
   const date = rebuild.fields.date;
   const base = {

@@ -29,6 +29,7 @@ import {
   utf16XmpSegment,
 } from "../metadata_corpus/camera_fixtures.ts";
 import { embedMetadata } from "../../src/metadata/embed.ts";
+import { embedSmallJpeg } from "../../src/metadata/embed_small.ts";
 
 const hasExiftool = await (async () => {
   try {
@@ -214,5 +215,36 @@ test("a second IPTC copy in EXIF (IFD0 IPTC-NAA) tells the same as IPTC", async 
         "IPTC2 Japan",
       ].sort(),
     );
+  });
+});
+
+test("the in-memory embed gives the same bytes on every class fixture", async () => {
+  await withTempDir(async (dir) => {
+    const files: Array<[string, Uint8Array]> = [
+      ["sony", sonyCorruptEntryJpeg()],
+      ["nikon", nikonPaddedJpeg()],
+      ["olympus", olympusSecondExifJpeg()],
+      ["gps", countZeroGpsJpeg()],
+      ["kodak", kodakInteropLoopJpeg("ExifIFD")],
+      ["iptc", exifIptcJpeg()],
+      ["utf16", jpegWith([utf16XmpSegment(cameraXmpPacket())])],
+      ...(["minolta", "olympus", "pentax", "samsung"] as const).map((
+        m,
+      ): [string, Uint8Array] => [`tail-${m}`, tailPreviewJpeg(m).file]),
+    ];
+    for (const [name, bytes] of files) {
+      const fast = join(dir, `fast-${name}.jpg`);
+      const general = join(dir, `general-${name}.jpg`);
+      await Deno.writeFile(fast, bytes);
+      await Deno.writeFile(general, bytes);
+      const a = await embedSmallJpeg(fast, CORPUS_META);
+      assert(a !== undefined, `${name}: the in-memory path declined`);
+      await embedMetadata(general, CORPUS_META, { xmpSidecar: "never" });
+      assertEquals(
+        await Deno.readFile(fast),
+        await Deno.readFile(general),
+        name,
+      );
+    }
   });
 });
