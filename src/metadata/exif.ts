@@ -856,6 +856,8 @@ function build(
   // 1. The base: the original bytes (up to a previous signature), or a bare
   //    header for EXIF created from nothing, then the signature.
   let keep = parsed ? cameraEnd(parsed) : 0;
+  /** IFDs whose Padding block is reused: their Padding entry goes. */
+  const dropped = new Set<Ifd>();
   if (parsed && options.dropThumbnail) {
     const cut = thumbnailCut(parsed);
     if (cut === undefined) {
@@ -865,7 +867,8 @@ function build(
   } else if (parsed && options.reclaimPadding) {
     const cut = paddingCut(parsed);
     if (cut === undefined) throw new ExifFormatError("no padding to reclaim");
-    keep = cut;
+    keep = cut.cut;
+    for (const { ifd } of cut.dropped) dropped.add(ifd);
   }
   if (original && parsed) {
     sink.write(original.subarray(0, keep));
@@ -915,6 +918,7 @@ function build(
     const out: OutEntry[] = [];
     const placed = new Set<number>();
     for (const entry of ifd?.entries ?? []) {
+      if (entry.tag === PADDING_TAG && ifd && dropped.has(ifd)) continue;
       const value = values.get(entry.tag);
       if (value !== undefined || replaced.has(entry.tag)) {
         if (placed.has(entry.tag)) continue;
@@ -942,7 +946,8 @@ function build(
   const rewriteSub = (ifd: Ifd | undefined, changes: Map<number, DataValue>) =>
     changes.size > 0 ||
     (ifd !== undefined &&
-      (inRebuiltArea(ifd.offset) || ifd.entries.some(isIfd0Ref)));
+      (inRebuiltArea(ifd.offset) || ifd.entries.some(isIfd0Ref) ||
+        dropped.has(ifd)));
   /** The pointer entry to a sub-IFD: rebuilt, or the original one. */
   const pointer = (
     parent: Ifd | undefined,
@@ -1032,9 +1037,14 @@ function cameraEnd(parsed: ParsedTiff): number {
 
 /**
  * The end of everything the camera's IFDs reach (tables, values, the
- * thumbnail), or undefined when an entry's size is unknown.
+ * thumbnail), or undefined when an entry's size is unknown. Entries for
+ * which `skip` is true do not count.
  */
-function knownReach(parsed: ParsedTiff, regionEnd: number): number | undefined {
+function knownReach(
+  parsed: ParsedTiff,
+  regionEnd: number,
+  skip: (ifd: Ifd, entry: Entry) => boolean = () => false,
+): number | undefined {
   const { reader } = parsed;
   let reach = 8;
   const ifds = [
@@ -1051,6 +1061,7 @@ function knownReach(parsed: ParsedTiff, regionEnd: number): number | undefined {
       reach = Math.max(reach, ifd.offset + 2 + ifd.entries.length * 12 + 4);
     }
     for (const entry of ifd.entries) {
+      if (skip(ifd, entry)) continue;
       const at = reader.valueOffset(entry);
       const size = reader.valueSize(entry);
       if (size === undefined) return undefined;
@@ -1070,20 +1081,64 @@ function knownReach(parsed: ParsedTiff, regionEnd: number): number | undefined {
   return reach;
 }
 
+/** Microsoft's reserved-space tag (IFD0 and ExifIFD), often 2 KB. */
+const PADDING_TAG = 0xea1c;
+
+/** A cut that reuses padding, and the Padding entries it reclaims. */
+interface PaddingCut {
+  cut: number;
+  /** IFDs whose Padding block's bytes are reused (the entry is dropped). */
+  dropped: Array<{ ifd: Ifd; name: "IFD0" | "ExifIFD" }>;
+}
+
 /**
- * Where the camera's bytes may be cut to reuse the zero padding at their end
- * (Nikon fills its 64 KiB Exif segment with zeros), or undefined when there
- * is no such padding. Nothing the IFDs reach is cut, and only zeros are.
+ * Where the camera's bytes may be cut to reuse the padding at their end:
+ * zeros (Nikon fills its 64 KiB Exif segment with them) and Microsoft
+ * `Padding` blocks lying there; undefined when there is none. Nothing else
+ * the IFDs reach is cut.
  */
-function paddingCut(parsed: ParsedTiff): number | undefined {
-  const bytes = parsed.reader.bytes;
+function paddingCut(parsed: ParsedTiff): PaddingCut | undefined {
+  const { reader } = parsed;
+  const bytes = reader.bytes;
   const regionEnd = cameraEnd(parsed);
-  const reach = knownReach(parsed, regionEnd);
+  const blocks: Array<
+    { ifd: Ifd; name: "IFD0" | "ExifIFD"; at: number; end: number }
+  > = [];
+  const named = [[parsed.ifd0, "IFD0"], [parsed.exif, "ExifIFD"]] as const;
+  for (const [ifd, name] of named) {
+    const entry = findEntry(ifd, PADDING_TAG);
+    const at = entry ? reader.valueOffset(entry) : undefined;
+    const size = entry ? reader.valueSize(entry) : undefined;
+    if (ifd && at !== undefined && size !== undefined) {
+      blocks.push({ ifd, name, at, end: at + size });
+    }
+  }
+  const reach = knownReach(
+    parsed,
+    regionEnd,
+    (ifd, entry) =>
+      entry.tag === PADDING_TAG && blocks.some((b) => b.ifd === ifd),
+  );
   if (reach === undefined || reach >= regionEnd) return undefined;
   let end = regionEnd;
-  while (end > reach && bytes[end - 1] === 0) end--;
+  const dropped: PaddingCut["dropped"] = [];
+  while (true) {
+    while (end > reach && bytes[end - 1] === 0) end--;
+    // A Padding block reaching to here is reserved space too.
+    const block = blocks.find((b) =>
+      !dropped.some((d) => d.ifd === b.ifd) && b.at >= reach && b.at < end &&
+      b.end >= end
+    );
+    if (!block) break;
+    dropped.push({ ifd: block.ifd, name: block.name });
+    end = block.at;
+  }
   end += end & 1;
-  return end < regionEnd - 16 ? end : undefined;
+  if (end >= regionEnd - 16) return undefined;
+  // A Padding block not reused must stay whole.
+  const kept = blocks.filter((b) => !dropped.some((d) => d.ifd === b.ifd));
+  if (kept.some((b) => b.end > end)) return undefined;
+  return { cut: end, dropped };
 }
 
 /**
@@ -1182,7 +1237,10 @@ export function mergeExif(
     },
   ];
   const before = original ? readableTags(original) : new Map();
-  const canReclaim = parsed !== undefined && paddingCut(parsed) !== undefined;
+  const reclaimable = parsed ? paddingCut(parsed) : undefined;
+  const reclaimed = new Set(
+    reclaimable?.dropped.map((d) => `${d.name}:0x${PADDING_TAG.toString(16)}`),
+  );
   for (const attempt of attempts) {
     const plan = planChanges(parsed, attempt.edit, enc);
     if (!attempt.drop && planIsEmpty(plan)) {
@@ -1193,7 +1251,7 @@ export function mergeExif(
       continue;
     }
     for (
-      const reclaim of attempt.drop || !canReclaim ? [false] : [false, true]
+      const reclaim of attempt.drop || !reclaimable ? [false] : [false, true]
     ) {
       let tiff: Uint8Array;
       try {
@@ -1209,7 +1267,12 @@ export function mergeExif(
         };
       }
       if (tiff.length > maxTiffBytes) continue;
-      const lost = lostTags(before, readableTags(tiff), attempt.drop);
+      const lost = lostTags(
+        before,
+        readableTags(tiff),
+        attempt.drop,
+        reclaim ? reclaimed : new Set(),
+      );
       if (lost) {
         return {
           kind: "failed",
@@ -1316,10 +1379,12 @@ function lostTags(
   before: Map<string, Uint8Array>,
   after: Map<string, Uint8Array>,
   droppedThumbnail: boolean,
+  reclaimed: Set<string>,
 ): string | undefined {
   const problems: string[] = [];
   for (const [key, value] of before) {
     if (droppedThumbnail && key.startsWith("IFD1:")) continue;
+    if (reclaimed.has(key)) continue;
     const now = after.get(key);
     if (now === undefined) problems.push(`${key} (gone)`);
     else if (

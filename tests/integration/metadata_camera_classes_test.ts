@@ -27,6 +27,7 @@ import {
   type TailPreviewMake,
   tailTarget,
   utf16XmpSegment,
+  windowsPaddedJpeg,
 } from "../metadata_corpus/camera_fixtures.ts";
 import { embedMetadata } from "../../src/metadata/embed.ts";
 import { embedSmallJpeg } from "../../src/metadata/embed_small.ts";
@@ -227,6 +228,7 @@ test("the in-memory embed gives the same bytes on every class fixture", async ()
       ["gps", countZeroGpsJpeg()],
       ["kodak", kodakInteropLoopJpeg("ExifIFD")],
       ["iptc", exifIptcJpeg()],
+      ["windows", windowsPaddedJpeg()],
       ["utf16", jpegWith([utf16XmpSegment(cameraXmpPacket())])],
       ...(["minolta", "olympus", "pentax", "samsung"] as const).map((
         m,
@@ -246,5 +248,22 @@ test("the in-memory embed gives the same bytes on every class fixture", async ()
         name,
       );
     }
+  });
+});
+
+test("a full segment's Microsoft Padding block at its end makes room for our fields", async () => {
+  await withTempDir(async (dir) => {
+    const c = await check(dir, "windows.jpg", windowsPaddedJpeg());
+    assertClean(c);
+    const out = await exiftool([
+      "-a",
+      "-G1",
+      "-s",
+      "-Padding",
+      join(dir, "work/windows.jpg"),
+    ]);
+    // IFD0's block lies mid-segment and stays; the ExifIFD's was reused.
+    assert(/\[IFD0\]\s+Padding/.test(out), out);
+    assert(!/\[ExifIFD\]\s+Padding/.test(out), out);
   });
 });

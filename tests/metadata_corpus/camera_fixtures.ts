@@ -573,3 +573,38 @@ export function exifIptcJpeg(): Uint8Array {
   };
   return jpegWith([exifSegment(buildTiff(o, ifd0))]);
 }
+
+/**
+ * Windows-edited EXIF: Microsoft `Padding` blocks (0xea1c, 2060 bytes
+ * starting 1C EA 00 00 00 08, then zeros) in IFD0 and in the ExifIFD, whose
+ * block is the last thing in a segment that is otherwise full.
+ */
+export function windowsPaddedJpeg(): Uint8Array {
+  const o = new Order(true);
+  const padding = (): FixtureEntry => {
+    const value = new Uint8Array(2060);
+    value.set([0x1c, 0xea, 0, 0, 0, 8]);
+    return { tag: 0xea1c, type: 7, count: value.length, value };
+  };
+  const build = (makerSize: number) => {
+    const maker = new Uint8Array(makerSize).fill(0x4d);
+    return buildTiff(o, {
+      entries: [
+        ...ifd0Entries(o, "Canon", "Canon PowerShot G9"),
+        {
+          tag: 0x8769,
+          type: 4,
+          count: 1,
+          ifd: exifIfd(o, "2009:10:11 12:13:14", [
+            { tag: 0x927c, type: 7, count: maker.length, value: maker },
+            padding(),
+          ]),
+        },
+        padding(),
+      ],
+    });
+  };
+  // The maker note fills the segment up to 300 bytes short of full.
+  const size = build(0).length;
+  return jpegWith([exifSegment(build(65533 - 6 - 300 - size))]);
+}
