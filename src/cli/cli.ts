@@ -11,48 +11,13 @@ import {
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { resolve } from "node:path";
-import type { HttpClient } from "../http/http_client.ts";
-import type { Clock } from "../platform/clock.ts";
-import type { Terminal } from "../platform/terminal.ts";
-import { AppError, ExitCode, UsageError } from "../errors.ts";
+import { AppError, ExitCode } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { runLoginCommand } from "./commands/login.ts";
 import { runBackupCommand } from "./commands/backup.ts";
 import { runStatusCommand } from "./commands/status.ts";
 import { runVerifyCommand } from "./commands/verify.ts";
-
-/** Asks the user something on a terminal. */
-export interface Prompter {
-  input(message: string, options?: { default?: string }): Promise<string>;
-  secret(message: string): Promise<string>;
-}
-
-/** Everything the CLI gets from `main.ts`. */
-export interface CliDeps {
-  http: HttpClient;
-  clock: Clock;
-  terminal: Terminal;
-  prompter: Prompter;
-  env(name: string): string | undefined;
-  cwd: string;
-  version: string;
-  /** Registers SIGINT/SIGTERM handlers; returns a function removing them. */
-  onSignal(handler: (signal: "SIGINT" | "SIGTERM") => void): () => void;
-  /** Ends the process at once (second Ctrl-C). */
-  exitNow(code: number): never;
-}
-
-/** Options shared by commands that work on a backup folder. */
-export interface CommonOptions {
-  dir?: string | undefined;
-  apiKey?: string | undefined;
-  apiSecret?: string | undefined;
-  quiet?: boolean | undefined;
-}
-
-/** Default backup folder, relative to the working directory. */
-export const DEFAULT_DIR = "./flickr_backup";
+import { type CliDeps, DEFAULT_DIR } from "./options.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -269,7 +234,11 @@ Examples:
   flickr-backup verify --dir ~/flickr --repair    fetch the damaged or missing files again from Flickr`,
     )
     .action(async (options) => {
-      setResult(await runVerifyCommand(deps, options));
+      setResult(
+        await runVerifyCommand(deps, options, {
+          runBackup: runBackupCommand,
+        }),
+      );
     });
 
   return program;
@@ -309,30 +278,4 @@ export function reportError(error: unknown, deps: CliDeps): number {
     }\nPlease report it with the log file from the backup folder.\n`,
   );
   return ExitCode.Bug;
-}
-
-/**
- * Resolves the backup folder from flags/env; on a terminal asks for it (the
- * default offered is `./flickr_backup`), otherwise uses the default.
- */
-export async function chooseBackupDir(
-  deps: CliDeps,
-  dir: string | undefined,
-): Promise<string> {
-  if (!dir?.trim() && deps.terminal.stdinIsTty) {
-    const answer = await deps.prompter.input("Backup folder:", {
-      default: DEFAULT_DIR,
-    });
-    return backupDir(deps, answer);
-  }
-  return backupDir(deps, dir);
-}
-
-/** Resolves the backup folder from flags/env, or the default. */
-export function backupDir(deps: CliDeps, dir: string | undefined): string {
-  const chosen = dir?.trim() || DEFAULT_DIR;
-  if (chosen.includes("\0")) {
-    throw new UsageError(`Cannot use "${chosen}" as the backup folder`);
-  }
-  return resolve(deps.cwd, chosen);
 }

@@ -36,30 +36,23 @@ import { dateResolutionToLocalDate } from "../../metadata/fields.ts";
 import {
   atomicWriteFile,
   classifyFsError,
+  exists,
   fsyncDir,
   linkOrCopy,
 } from "../../platform/fs.ts";
 import { acquireLock } from "../../platform/lock.ts";
 import { redact } from "../../redact.ts";
 import { renderSummary, TerminalReporter } from "../output.ts";
-import { chooseBackupDir, type CliDeps, type CommonOptions } from "../cli.ts";
-import { KEY_HELP, resolveApiKeys, verifierReader } from "./login.ts";
+import {
+  type BackupCommandOptions,
+  chooseBackupDir,
+  type CliDeps,
+  KEY_HELP,
+  resolveApiKeys,
+  verifierReader,
+} from "../options.ts";
 
-/** Flags of `backup`. */
-export interface BackupCommandOptions extends CommonOptions {
-  concurrency: number;
-  albumLinks: "hardlink" | "copy" | "symlink";
-  originalsOnly?: true | undefined;
-  embed: boolean;
-  full?: true | undefined;
-  prune?: true | undefined;
-  /** I/O idle timeout of a download, in seconds. */
-  timeout: number;
-  /** First retry delay in ms (tests make it small). */
-  retryDelay: number;
-  /** Most API calls in any rolling hour, shared by runs on this folder. */
-  apiBudget?: number | undefined;
-}
+export type { BackupCommandOptions };
 
 /** Photos below this size are fetched again rather than resumed. */
 const RESUME_MIN_BYTES = 1_000_000;
@@ -93,15 +86,6 @@ async function prepareFolder(dir: string): Promise<void> {
       }. Check that it exists, is writable, and is on a mounted disk`,
       { cause: error },
     );
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

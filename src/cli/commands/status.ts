@@ -6,14 +6,11 @@
  * @module
  */
 
-import { join } from "node:path";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode } from "../../errors.ts";
 import { type BackupStatus, backupStatus } from "../../app/status.ts";
-import { TOKENS_FILE } from "../../app/tokens_file.ts";
-import { StateReader } from "../../state/state_reader.ts";
-import { STATE_FILE } from "../../state/state_store.ts";
 import { formatBytes, formatDuration } from "../output.ts";
-import { backupDir, type CliDeps } from "../cli.ts";
+import { openExistingState } from "../../app/open_state.ts";
+import { backupDir, type CliDeps } from "../options.ts";
 
 /** Flags of `status`. */
 export interface StatusCommandOptions {
@@ -40,40 +37,6 @@ export async function runStatusCommand(
       : renderStatus(status, deps.clock.now()) + "\n",
   );
   return ExitCode.Ok;
-}
-
-/**
- * Opens the state of an existing backup read-only.
- *
- * @throws {UsageError} (exit 2) when `dir` holds no backup: a wrong `--dir`
- * must not look like an empty, healthy backup to a script.
- * @throws {LocalFatalError} (exit 7) when the state file is damaged.
- */
-export async function openExistingState(dir: string): Promise<StateReader> {
-  if (!(await exists(dir))) {
-    throw new UsageError(
-      `No backup in "${dir}": the folder does not exist (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,
-    );
-  }
-  const path = join(dir, STATE_FILE);
-  if (!(await exists(path))) {
-    const signedIn = await exists(join(dir, TOKENS_FILE));
-    throw new UsageError(
-      `No backup in "${dir}" yet: run ${
-        signedIn ? "" : `"flickr-backup login --dir ${dir}", then `
-      }"flickr-backup backup --dir ${dir}"`,
-    );
-  }
-  return StateReader.open(path);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The readable `status` block. */

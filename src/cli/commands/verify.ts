@@ -23,9 +23,13 @@ import { LAST_VERIFY_KEY } from "../../app/status.ts";
 import { acquireLock } from "../../platform/lock.ts";
 import { STATE_FILE, StateStore } from "../../state/state_store.ts";
 import { formatBytes, TerminalReporter } from "../output.ts";
-import { backupDir, type CliDeps, type CommonOptions } from "../cli.ts";
-import { type BackupCommandOptions, runBackupCommand } from "./backup.ts";
-import { openExistingState } from "./status.ts";
+import {
+  type BackupCommandOptions,
+  backupDir,
+  type CliDeps,
+  type CommonOptions,
+} from "../options.ts";
+import { openExistingState } from "../../app/open_state.ts";
 
 /** Flags of `verify`; the backup flags only matter with `--repair`. */
 export interface VerifyCommandOptions extends CommonOptions {
@@ -38,10 +42,10 @@ export interface VerifyCommandOptions extends CommonOptions {
   apiBudget?: number | undefined;
 }
 
-/** Seams for tests. */
+/** What `verify --repair` runs (cli.ts passes the `backup` command). */
 export interface VerifyCommandHooks {
-  /** The backup run of `--repair` (default: the `backup` command). */
-  runBackup?: (
+  /** The backup run of `--repair`. */
+  runBackup: (
     deps: CliDeps,
     options: BackupCommandOptions,
   ) => Promise<number>;
@@ -54,7 +58,7 @@ const SHOWN_PROBLEMS = 200;
 export async function runVerifyCommand(
   deps: CliDeps,
   options: VerifyCommandOptions,
-  hooks: VerifyCommandHooks = {},
+  hooks: VerifyCommandHooks,
 ): Promise<number> {
   const dir = backupDir(deps, options.dir);
   const quiet = options.quiet ?? false;
@@ -118,8 +122,7 @@ export async function runVerifyCommand(
   }
 
   // The backup command takes the lock itself: ours is released above.
-  const runBackup = hooks.runBackup ?? runBackupCommand;
-  const backupCode = await runBackup(deps, {
+  const backupCode = await hooks.runBackup(deps, {
     dir,
     apiKey: options.apiKey,
     apiSecret: options.apiSecret,

@@ -1,0 +1,38 @@
+/**
+ * Opening the state of a backup that must already exist (status, verify),
+ * with the message that tells a wrong folder from one not backed up yet.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { UsageError } from "../errors.ts";
+import { exists } from "../platform/fs.ts";
+import { StateReader } from "../state/state_reader.ts";
+import { STATE_FILE } from "../state/state_store.ts";
+import { TOKENS_FILE } from "./tokens_file.ts";
+
+/**
+ * Opens the state of an existing backup read-only.
+ *
+ * @throws {UsageError} (exit 2) when `dir` holds no backup: a wrong `--dir`
+ * must not look like an empty, healthy backup to a script.
+ * @throws {LocalFatalError} (exit 7) when the state file is damaged.
+ */
+export async function openExistingState(dir: string): Promise<StateReader> {
+  if (!(await exists(dir))) {
+    throw new UsageError(
+      `No backup in "${dir}": the folder does not exist (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,
+    );
+  }
+  const path = join(dir, STATE_FILE);
+  if (!(await exists(path))) {
+    const signedIn = await exists(join(dir, TOKENS_FILE));
+    throw new UsageError(
+      `No backup in "${dir}" yet: run ${
+        signedIn ? "" : `"flickr-backup login --dir ${dir}", then `
+      }"flickr-backup backup --dir ${dir}"`,
+    );
+  }
+  return StateReader.open(path);
+}
