@@ -9,7 +9,6 @@
  */
 
 import { AuthError, UnavailableError, UsageError } from "../errors.ts";
-import type { FlickrEndpoints } from "../flickr/endpoints.ts";
 import {
   describeNetworkError,
   hostNotAllowed,
@@ -43,10 +42,19 @@ export interface AccessToken {
   fullname: string;
 }
 
+/**
+ * Where the OAuth service lives (`FlickrEndpoints` of src/flickr/endpoints.ts
+ * fits): `oauth` is the base URL, e.g. `https://www.flickr.com/services/oauth/`.
+ * Declared here so that oauth/ needs nothing from flickr/, which builds on it.
+ */
+export interface OAuthEndpoints {
+  oauth: string;
+}
+
 /** Options shared by both token requests. */
 interface DanceOptions {
   http: HttpClient;
-  endpoints: FlickrEndpoints;
+  endpoints: OAuthEndpoints;
   consumer: OAuthConsumer;
   /** Source of the OAuth timestamp; default the system time. */
   clock?: Pick<Clock, "now">;
@@ -105,7 +113,7 @@ export async function getRequestToken(
  * Step 2: the page where the user approves access. Not signed (DOC-OAUTH).
  */
 export function authorizeUrl(
-  endpoints: FlickrEndpoints,
+  endpoints: OAuthEndpoints,
   token: string,
   perms: Perms = "read",
 ): string {
