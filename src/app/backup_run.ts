@@ -9,11 +9,13 @@
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import type { Clock } from "../platform/clock.ts";
+import { exists } from "../platform/fs.ts";
 import type {
   FlickrPhoto,
   PhotoSize,
   VideoStream,
 } from "../flickr/api_types.ts";
+import { LISTING_EXTRAS } from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import {
@@ -291,32 +293,6 @@ export interface BackupSummary {
     };
   };
 }
-
-/** Extras asked for on every listing call. */
-export const LISTING_EXTRAS = [
-  "description",
-  "license",
-  "date_upload",
-  "date_taken",
-  "owner_name",
-  "original_format",
-  "last_update",
-  "geo",
-  "tags",
-  "machine_tags",
-  "o_dims",
-  "views",
-  "media",
-  "path_alias",
-  "url_o",
-  "url_6k",
-  "url_5k",
-  "url_4k",
-  "url_3k",
-  "url_k",
-  "url_h",
-  "url_l",
-].join(",");
 
 const BATCH = 500;
 /** Albums listed at once. */
@@ -1640,15 +1616,6 @@ const URGENT_BYTES = 8_000_000;
 
 /** How far back `recentlyUpdated` looks before the last listing (clock skew). */
 const RECENT_MARGIN_S = 3600;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Gives `path` its own copy of the bytes when other album folders share its

@@ -103,6 +103,19 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
+ * Whether anything is at `path`: a file, a folder, or a link (even a broken
+ * one: links are not followed). Any error reads as "nothing there".
+ */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Reports whether `candidate` is strictly below `root` once both are resolved
  * lexically (`..` segments collapsed; symlinks are not followed). The root
  * itself is not "inside".

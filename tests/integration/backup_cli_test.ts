@@ -48,6 +48,27 @@ Deno.test("backup saves every photo of an awkward account in every album folder,
     await signIn(flickr, dir);
     const result = await backup(flickr, dir, ["--no-embed"]);
     assertEquals(result.code, 0, result.stderr + result.stdout);
+    // Every listing call asks for the sizes a photo without an original
+    // falls back to, by their real extras names.
+    const listings = flickr.requests.filter((r) =>
+      ["flickr.photosets.getPhotos", "flickr.photos.getNotInSet"].includes(
+        r.flickrMethod ?? "",
+      )
+    );
+    assert(listings.length > 0, "no listing call");
+    for (const r of listings) {
+      const extras =
+        (r.query.extras ?? new URLSearchParams(r.requestBody).get("extras") ??
+          "").split(",");
+      for (
+        const wanted of ["url_o", "url_k", "url_h", "url_l", "machine_tags"]
+      ) {
+        assert(
+          extras.includes(wanted),
+          `${r.flickrMethod} extras lack ${wanted}: ${extras}`,
+        );
+      }
+    }
 
     const expected = expectedFiles(flickr.account);
     const disk = await snapshot(dir, { skip: mediaOnly });
