@@ -1,6 +1,7 @@
 /**
  * Error families shared by every module. Each carries the exit code the CLI
- * uses when the error ends a run; `src/cli/exit_codes.ts` documents the table.
+ * uses when the error ends a run; `ExitCode` below is the table (the README's
+ * "Exit codes" section explains it to users).
  * Anything thrown that is not an {@link AppError} is a bug.
  *
  * @module
