@@ -16,6 +16,7 @@ import type {
   VideoStream,
 } from "../flickr/api_types.ts";
 import { LISTING_EXTRAS } from "../flickr/api_types.ts";
+import type { PhotoMetadata } from "../metadata/fields.ts";
 import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import {
@@ -144,20 +145,8 @@ export interface BackupDownloader {
   }): Promise<DownloadOutcome>;
 }
 
-/** Metadata fields written into files (see `src/metadata/`). */
-export interface EmbedInput {
-  title?: string;
-  description?: string;
-  tags: string[];
-  dateTaken?: string;
-  dateTakenGranularity: 0 | 4 | 6 | 8;
-  dateTakenUnknown: boolean;
-  latitude?: number;
-  longitude?: number;
-  creator?: string;
-  rights?: string;
-  flickrUrl?: string;
-}
+/** Metadata fields written into files: what `src/metadata/` takes. */
+export type EmbedInput = PhotoMetadata;
 
 /** What embedding did to a file. */
 export interface EmbedOutcome {

@@ -32,8 +32,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
-import { bytesEqual, decodeUtf8Strict, latin1, toHex, utf8 } from "./_bytes.ts";
+import { dirname } from "node:path";
+import { bytesEqual, decodeUtf8Strict, latin1, utf8 } from "./_bytes.ts";
 import {
   type DateResolution,
   type DateSource,
@@ -56,6 +56,13 @@ import {
   XMP_KEYWORD,
 } from "./png.ts";
 import { fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
+import {
+  fsyncDir,
+  removeQuietly,
+  TEMP_SUFFIX,
+  tempPathFor,
+  writeAll,
+} from "../platform/fs.ts";
 
 /** Default cap on the header size read into memory. */
 export const DEFAULT_MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -63,7 +70,7 @@ export const DEFAULT_MAX_HEADER_BYTES = 4 * 1024 * 1024;
 const MAX_SIDECAR_BYTES = 16 * 1024 * 1024;
 const COPY_CHUNK_BYTES = 256 * 1024;
 /** Suffix of every temporary file this module creates. */
-export const TEMP_SUFFIX = ".fbtmp";
+export { TEMP_SUFFIX };
 
 /** Options for {@link embedMetadata}. */
 export interface EmbedOptions {
@@ -143,13 +150,6 @@ async function readAt(
   return filled === length ? out : out.subarray(0, filled);
 }
 
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await file.write(bytes.subarray(written));
-  }
-}
-
 /**
  * Reads `file` from its current position to the end, handing each chunk to
  * `consume` while the next chunk is already being read (two buffers, so
@@ -207,39 +207,6 @@ async function readHeader<T extends { kind: string }>(
     if (prefix.length < Math.min(need, size)) {
       return { error: "the file shrank while being read" };
     }
-  }
-}
-
-/** A temp name beside `path`: `.<name>.<random>.fbtmp`, within NAME_MAX. */
-function tempPathFor(path: string): string {
-  const random = toHex(crypto.getRandomValues(new Uint8Array(6)));
-  let name = basename(path);
-  const budget = 255 - (random.length + TEMP_SUFFIX.length + 2);
-  while (utf8(name).length > budget) {
-    name = Array.from(name).slice(0, -1).join("");
-  }
-  return join(dirname(path), `.${name}.${random}${TEMP_SUFFIX}`);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-  } catch {
-    // Directories cannot be opened or synced on some platforms (Windows);
-    // the rename itself is still atomic there.
-  }
-}
-
-async function removeQuietly(path: string): Promise<void> {
-  try {
-    await Deno.remove(path);
-  } catch {
-    // Already gone, or never created: nothing to clean up.
   }
 }
 
@@ -421,7 +388,7 @@ async function replaceFile(
     }
     original.release();
     await Deno.rename(tempPath, original.path);
-    await syncDirectory(dirname(original.path));
+    await syncDirBestEffort(dirname(original.path));
     return { sha256: expectedSha, bytes: expectedSize };
   } catch (error) {
     try {
@@ -875,7 +842,7 @@ export async function writeXmpSidecar(
       temp.close();
     }
     await Deno.rename(tempPath, sidecarPath);
-    await syncDirectory(dirname(sidecarPath));
+    await syncDirBestEffort(dirname(sidecarPath));
   } catch (error) {
     await removeQuietly(tempPath);
     return {
@@ -896,4 +863,14 @@ export async function writeXmpSidecar(
  */
 export async function setFileTimes(path: string, date: Date): Promise<void> {
   await Deno.utime(path, date, date);
+}
+
+/**
+ * Fsyncs the folder of a file just renamed into place. The new file is
+ * already there: a failed folder fsync cannot be undone and must not be
+ * reported as "left untouched", so it is ignored here (the one place that
+ * knows how to fsync a folder is platform/fs.ts).
+ */
+export async function syncDirBestEffort(dir: string): Promise<void> {
+  await fsyncDir(dir).catch(() => undefined);
 }

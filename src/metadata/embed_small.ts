@@ -16,9 +16,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
-import { toHex, utf8 } from "./_bytes.ts";
-import type { EmbedResult } from "./embed.ts";
+import { dirname } from "node:path";
+import { type EmbedResult, syncDirBestEffort } from "./embed.ts";
+import { tempPathFor, writeAll } from "../platform/fs.ts";
 import type { DateResolution, PhotoMetadata } from "./fields.ts";
 import { rebuildJpegHeader, verifyJpegHeader } from "./jpeg_header.ts";
 import { isJpeg, parseJpegHeader } from "./jpeg_segments.ts";
@@ -105,10 +105,7 @@ export async function embedSmallJpeg(
         createNew: true,
         mode: (info.mode ?? 0o644) & 0o777,
       });
-      let written = 0;
-      while (written < next.length) {
-        written += await file.write(next.subarray(written));
-      }
+      await writeAll(file, next);
       const times = mtime ?? info.mtime;
       if (times) await file.utime(mtime ?? info.atime ?? times, times);
       await file.sync();
@@ -127,27 +124,6 @@ export async function embedSmallJpeg(
     await Deno.remove(temp).catch(() => undefined);
     return undefined;
   }
-  if (options.syncDir !== false) await syncDirectory(dirname(path));
+  if (options.syncDir !== false) await syncDirBestEffort(dirname(path));
   return { status: "written", ...base, sha256, bytes: next.length };
-}
-
-/** `.<name>.<random>.fbtmp` beside `path` (the embed module's pattern). */
-function tempPathFor(path: string): string {
-  const random = toHex(crypto.getRandomValues(new Uint8Array(6)));
-  let name = basename(path);
-  const budget = 255 - (random.length + ".fbtmp".length + 2);
-  while (utf8(name).length > budget) {
-    name = Array.from(name).slice(0, -1).join("");
-  }
-  return join(dirname(path), `.${name}.${random}.fbtmp`);
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  if (Deno.build.os === "windows") return;
-  try {
-    using handle = await Deno.open(dir, { read: true });
-    await handle.sync();
-  } catch {
-    // Some file systems cannot sync a directory; the rename is still atomic.
-  }
 }

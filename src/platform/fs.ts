@@ -306,7 +306,8 @@ function closeQuietly(file: Deno.FsFile | undefined): void {
   }
 }
 
-async function removeQuietly(filePath: string): Promise<void> {
+/** Removes a file, ignoring every error (it may never have been created). */
+export async function removeQuietly(filePath: string): Promise<void> {
   try {
     await Deno.remove(filePath);
   } catch {
