@@ -940,6 +940,18 @@ function build(
     }
     rest.sort((a, b) => a.tag - b.tag);
     for (const entry of rest) insertByTag(out, entry);
+    // A corrupt first entry makes readers skip the whole IFD (an earlier
+    // version of this program could put one there): a valid one goes first.
+    const valid = (e: OutEntry) =>
+      e.kind !== "raw" ||
+      isValidType(new DataView(e.raw.buffer, e.raw.byteOffset).getUint16(
+        2,
+        little,
+      ));
+    if (out.length > 0 && !valid(out[0]!)) {
+      const at = out.findIndex(valid);
+      if (at > 0) out.unshift(...out.splice(at, 1));
+    }
     return out;
   };
 

@@ -23,6 +23,7 @@ import {
   nikonPaddedJpeg,
   olympusSecondExifJpeg,
   sonyCorruptEntryJpeg,
+  sonyCorruptFirstJpeg,
   tailPreviewJpeg,
   type TailPreviewMake,
   tailTarget,
@@ -265,5 +266,20 @@ test("a full segment's Microsoft Padding block at its end makes room for our fie
     // IFD0's block lies mid-segment and stays; the ExifIFD's was reused.
     assert(/\[IFD0\]\s+Padding/.test(out), out);
     assert(!/\[ExifIFD\]\s+Padding/.test(out), out);
+  });
+});
+
+test("a corrupt first IFD0 entry (as an earlier version left it) is moved back", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "sony-first.jpg");
+    await Deno.writeFile(path, sonyCorruptFirstJpeg());
+    assertEquals((await exiftool(["-s3", "-Make", path])).trim(), "");
+    const result = await embedMetadata(path, CORPUS_META, {
+      xmpSidecar: "never",
+    });
+    assertEquals(result.status, "written", result.warnings.join("; "));
+    assertEquals((await exiftool(["-s3", "-Make", path])).trim(), "SONY");
+    const date = await exiftool(["-s3", "-ExifIFD:DateTimeOriginal", path]);
+    assertEquals(date.trim(), "2019:07:14 18:22:01");
   });
 });

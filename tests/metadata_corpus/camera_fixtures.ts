@@ -608,3 +608,24 @@ export function windowsPaddedJpeg(): Uint8Array {
   const size = build(0).length;
   return jpegWith([exifSegment(build(65533 - 6 - 300 - size))]);
 }
+
+/**
+ * The Sony DSC-HX5V file as an earlier flickr-backup left it: IFD0 sorted by
+ * tag, so the corrupt entry is first and readers skip IFD0.
+ */
+export function sonyCorruptFirstJpeg(): Uint8Array {
+  const o = new Order(true);
+  const ifd0: FixtureIfd = {
+    entries: [
+      { tag: 0x0001, type: 0, count: 0, value: new Uint8Array(4) },
+      ...ifd0Entries(o, "SONY", "DSC-HX5V"),
+      {
+        tag: 0x8769,
+        type: 4,
+        count: 1,
+        ifd: exifIfd(o, "2010:05:06 07:08:09"),
+      },
+    ],
+  };
+  return jpegWith([exifSegment(buildTiff(o, ifd0))]);
+}
