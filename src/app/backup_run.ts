@@ -353,6 +353,11 @@ class BackupRun {
   #batch: StateBatch;
   /** Album folders checked and made in this run (one check each, not per file). */
   #folders = new Map<string, string>();
+  /** What each folder held before this run wrote to it (see #mediaNames). */
+  #listings = new Map<
+    string,
+    Promise<{ dir: string; files: Set<string> } | undefined>
+  >();
   /** Ids of every album deleted on Flickr (fixed once downloads start). */
   #allGoneIds: Set<string> | undefined;
   #listingSuspicious = false;
@@ -1158,23 +1163,14 @@ class BackupRun {
     expect: "image" | "video",
     extension?: string,
   ): Promise<SavedFile | undefined> {
-    const dir = await pathInside(this.#options.root, folder);
-    await refuseLink(dir, "folder");
-    const names: string[] = [];
-    if (extension) names.push(`${id}.${extension}`);
-    else {
-      try {
-        for await (const entry of Deno.readDir(dir)) {
-          if (
-            entry.isFile && entry.name.startsWith(`${id}.`) &&
-            !entry.name.endsWith(".json") && !entry.name.endsWith(".xmp") &&
-            entry.name.split(".").length === 2
-          ) names.push(entry.name);
-        }
-      } catch {
-        return undefined; // no folder yet: nothing to adopt
-      }
-    }
+    const listing = await this.#mediaNames(folder);
+    if (!listing) return undefined; // no folder yet: nothing to adopt
+    const { dir, files } = listing;
+    const names = extension
+      ? [`${id}.${extension}`].filter((name) => files.has(name))
+      : [...files].filter((name) =>
+        name.startsWith(`${id}.`) && name.split(".").length === 2
+      );
     for (const name of names) {
       const path = join(dir, name);
       const check = await inspectFile(path, expect);
@@ -1489,6 +1485,38 @@ class BackupRun {
       );
       return [];
     }
+  }
+
+  /**
+   * The media file names a folder held when this run first looked (one
+   * listing per folder and run instead of a failed stat per new photo), or
+   * undefined when there is no such folder.
+   */
+  #mediaNames(
+    folder: string,
+  ): Promise<{ dir: string; files: Set<string> } | undefined> {
+    let listing = this.#listings.get(folder);
+    if (!listing) {
+      listing = (async () => {
+        const dir = await pathInside(this.#options.root, folder);
+        await refuseLink(dir, "folder");
+        const files = new Set<string>();
+        try {
+          for await (const entry of Deno.readDir(dir)) {
+            if (
+              entry.isFile && !entry.name.endsWith(".json") &&
+              !entry.name.endsWith(".xmp") && !entry.name.startsWith(".")
+            ) files.add(entry.name);
+          }
+        } catch (error) {
+          if (error instanceof Deno.errors.NotFound) return undefined;
+          throw error;
+        }
+        return { dir, files };
+      })();
+      this.#listings.set(folder, listing);
+    }
+    return listing;
   }
 
   /** folderInside() once per folder and run: checked and made, then known. */

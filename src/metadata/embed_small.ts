@@ -46,22 +46,20 @@ export async function embedSmallJpeg(
   meta: PhotoMetadata,
   options: SmallEmbedOptions = {},
 ): Promise<EmbedResult | undefined> {
-  let bytes: Uint8Array;
-  let info: Deno.FileInfo;
-  {
-    using file = await Deno.open(path, { read: true });
-    info = await file.stat();
-    if (
-      !info.isFile || info.size > SMALL_FILE_BYTES || info.size < 4 ||
-      (info.nlink ?? 1) > 1
-    ) return undefined;
-    bytes = new Uint8Array(info.size);
-    let filled = 0;
-    while (filled < bytes.length) {
-      const n = await file.read(bytes.subarray(filled));
-      if (n === null) return undefined; // shrank while read
-      filled += n;
-    }
+  // Kept open until the rename: its stat then tells whether the file
+  // changed while we worked (closed first: Windows refuses otherwise).
+  using original = await Deno.open(path, { read: true });
+  const info = await original.stat();
+  if (
+    !info.isFile || info.size > SMALL_FILE_BYTES || info.size < 4 ||
+    (info.nlink ?? 1) > 1
+  ) return undefined;
+  const bytes = new Uint8Array(info.size);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = await original.read(bytes.subarray(filled));
+    if (n === null) return undefined; // shrank while read
+    filled += n;
   }
   const size = bytes.length;
   if (
@@ -110,7 +108,7 @@ export async function embedSmallJpeg(
       if (times) await file.utime(mtime ?? info.atime ?? times, times);
       await file.sync();
       // The original must not have changed while we worked.
-      const now = await Deno.stat(path);
+      const now = await original.stat();
       if (
         now.size !== info.size ||
         now.mtime?.getTime() !== info.mtime?.getTime()
@@ -118,6 +116,7 @@ export async function embedSmallJpeg(
         throw new Error("changed while embedding");
       }
     }
+    original.close();
     await Deno.rename(temp, path);
   } catch {
     // Nothing changed: the general path tries again and reports the cause.
