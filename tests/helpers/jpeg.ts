@@ -512,7 +512,7 @@ type IfdValue =
   | { type: "byte"; value: number[] }
   | { type: "undefined"; value: number[] };
 
-type IfdEntry = [tag: number, value: IfdValue];
+type TypedEntry = [tag: number, value: IfdValue];
 
 const TYPE_CODE = {
   byte: 1,
@@ -556,39 +556,69 @@ function valueBytes(v: IfdValue): { count: number; bytes: Uint8Array } {
   }
 }
 
-/** Size of an IFD (directory + out-of-line data, word aligned). */
-function ifdSize(entries: IfdEntry[]): number {
+/**
+ * One IFD entry as bytes (little-endian): `value` sits in the entry when it
+ * has at most 4 bytes, otherwise after the table; with `at`, the entry points
+ * at that offset (from the TIFF start) instead, for a block written
+ * elsewhere (a MakerNote, say).
+ */
+export interface IfdEntry {
+  tag: number;
+  type: number;
+  count: number;
+  value: Uint8Array;
+  at?: number;
+}
+
+/** Size of what {@linkcode encodeIfd} writes for `entries`. */
+export function ifdSize(entries: readonly IfdEntry[]): number {
   let size = 2 + entries.length * 12 + 4;
-  for (const [, v] of entries) {
-    const { bytes } = valueBytes(v);
-    if (bytes.length > 4) size += bytes.length + (bytes.length & 1);
+  for (const e of entries) {
+    if (e.at === undefined && e.value.length > 4) {
+      size += e.value.length + (e.value.length & 1);
+    }
   }
   return size;
 }
 
-function writeIfd(
-  out: DataView,
-  offset: number,
-  entries: IfdEntry[],
-): void {
-  const sorted = [...entries].sort((a, b) => a[0] - b[0]);
-  out.setUint16(offset, sorted.length, true);
-  let data = offset + 2 + sorted.length * 12 + 4;
-  sorted.forEach(([tag, v], i) => {
-    const at = offset + 2 + i * 12;
-    const { count, bytes } = valueBytes(v);
-    out.setUint16(at, tag, true);
-    out.setUint16(at + 2, TYPE_CODE[v.type], true);
-    out.setUint32(at + 4, count, true);
-    if (bytes.length <= 4) {
-      bytes.forEach((b, j) => out.setUint8(at + 8 + j, b));
+/**
+ * A little-endian IFD that starts `at` bytes into its TIFF: the entry table
+ * sorted by tag, a zero next-IFD link, then the values that do not fit in an
+ * entry, each padded to an even length. The one IFD writer of the tests
+ * (camera EXIF of the fake Flickr, the Canon-style MakerNote fixture).
+ */
+export function encodeIfd(
+  entries: readonly IfdEntry[],
+  at: number,
+): Uint8Array {
+  const sorted = [...entries].sort((a, b) => a.tag - b.tag);
+  const out = new Uint8Array(ifdSize(sorted));
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, sorted.length, true);
+  let data = 2 + sorted.length * 12 + 4;
+  sorted.forEach((e, i) => {
+    const entry = 2 + i * 12;
+    dv.setUint16(entry, e.tag, true);
+    dv.setUint16(entry + 2, e.type, true);
+    dv.setUint32(entry + 4, e.count, true);
+    if (e.at !== undefined) {
+      dv.setUint32(entry + 8, e.at, true);
+    } else if (e.value.length <= 4) {
+      out.set(e.value, entry + 8);
     } else {
-      out.setUint32(at + 8, data, true);
-      bytes.forEach((b, j) => out.setUint8(data + j, b));
-      data += bytes.length + (bytes.length & 1);
+      dv.setUint32(entry + 8, at + data, true);
+      out.set(e.value, data);
+      data += e.value.length + (e.value.length & 1);
     }
   });
-  out.setUint32(offset + 2 + sorted.length * 12, 0, true);
+  return out;
+}
+
+function raw(entries: TypedEntry[]): IfdEntry[] {
+  return entries.map(([tag, v]) => {
+    const { count, bytes } = valueBytes(v);
+    return { tag, type: TYPE_CODE[v.type], count, value: bytes };
+  });
 }
 
 function toRational(x: number): [number, number] {
@@ -610,7 +640,7 @@ export function exifApp1(
   height: number,
 ): Uint8Array {
   const ascii = (value: string): IfdValue => ({ type: "ascii", value });
-  const ifd0: IfdEntry[] = [
+  const ifd0: TypedEntry[] = [
     [0x010f, ascii(exif.make)],
     [0x0110, ascii(exif.model)],
     [0x0112, { type: "short", value: [exif.orientation ?? 1] }],
@@ -625,7 +655,7 @@ export function exifApp1(
   }
   if (exif.software !== undefined) ifd0.push([0x0131, ascii(exif.software)]);
   if (exif.artist !== undefined) ifd0.push([0x013b, ascii(exif.artist)]);
-  const exifIfd: IfdEntry[] = [
+  const exifIfd: TypedEntry[] = [
     [0x9000, { type: "undefined", value: [0x30, 0x32, 0x33, 0x32] }],
     [0x9003, ascii(exif.dateTimeOriginal)],
     [0x9004, ascii(exif.dateTimeOriginal)],
@@ -650,7 +680,7 @@ export function exifApp1(
   if (exif.lensModel !== undefined) {
     exifIfd.push([0xa434, ascii(exif.lensModel)]);
   }
-  const gpsIfd: IfdEntry[] | undefined = exif.gps && [
+  const gpsIfd: TypedEntry[] | undefined = exif.gps && [
     [0x0000, { type: "byte", value: [2, 3, 0, 0] }],
     [0x0001, ascii(exif.gps.latitude >= 0 ? "N" : "S")],
     [0x0002, { type: "rational", value: dms(exif.gps.latitude) }],
@@ -661,23 +691,18 @@ export function exifApp1(
   ifd0.push([0x8769, { type: "long", value: [0] }]);
   if (gpsIfd) ifd0.push([0x8825, { type: "long", value: [0] }]);
   const ifd0At = 8;
-  const exifAt = ifd0At + ifdSize(ifd0);
-  const gpsAt = exifAt + ifdSize(exifIfd);
-  const total = gpsAt + (gpsIfd ? ifdSize(gpsIfd) : 0);
+  const exifAt = ifd0At + ifdSize(raw(ifd0));
+  const gpsAt = exifAt + ifdSize(raw(exifIfd));
   for (const entry of ifd0) {
     if (entry[0] === 0x8769) entry[1] = { type: "long", value: [exifAt] };
     if (entry[0] === 0x8825) entry[1] = { type: "long", value: [gpsAt] };
   }
-  const tiff = new Uint8Array(total);
-  const dv = new DataView(tiff.buffer);
-  tiff.set([0x49, 0x49, 0x2a, 0x00]);
-  dv.setUint32(4, ifd0At, true);
-  writeIfd(dv, ifd0At, ifd0);
-  writeIfd(dv, exifAt, exifIfd);
-  if (gpsIfd) writeIfd(dv, gpsAt, gpsIfd);
   return concat([
     new Uint8Array([0x45, 0x78, 0x69, 0x66, 0, 0]),
-    tiff,
+    new Uint8Array([0x49, 0x49, 0x2a, 0x00, ifd0At, 0, 0, 0]),
+    encodeIfd(raw(ifd0), ifd0At),
+    encodeIfd(raw(exifIfd), exifAt),
+    ...(gpsIfd ? [encodeIfd(raw(gpsIfd), gpsAt)] : []),
   ]);
 }
 

@@ -18,7 +18,7 @@ import {
 import { buildSegment } from "../../src/metadata/jpeg_segments.ts";
 import { buildChunk, PNG_SIGNATURE } from "../../src/metadata/png.ts";
 
-import { random } from "./jpeg.ts";
+import { encodeIfd, type IfdEntry, ifdSize, random } from "./jpeg.ts";
 
 export {
   encodeJpeg,
@@ -106,14 +106,6 @@ export function cameraExif(options: CameraExifOptions = {}): Uint8Array {
   return latin1Bytes(piexif.dump(dict) as string).subarray(6);
 }
 
-interface RawEntry {
-  tag: number;
-  type: number;
-  count: number;
-  /** Value bytes (little-endian), or a function of the block's offsets. */
-  value: Uint8Array | ((offsets: Map<string, number>) => Uint8Array);
-}
-
 /**
  * A little-endian camera TIFF with a Canon-style MakerNote whose entries
  * point at their values with offsets counted from the TIFF header. Moving the
@@ -127,21 +119,28 @@ export function canonStyleExif(): Uint8Array {
   const rational = (n: number, d: number) => concatBytes([le32(n), le32(d)]);
   // Layout: header(8) | IFD0 | IFD0 values | ExifIFD | Exif values |
   //         MakerNote IFD | MakerNote values.
-  const ifd0: RawEntry[] = [
+  const ifd0: IfdEntry[] = [
     { tag: 0x010f, type: 2, count: 6, value: ascii("Canon") },
     { tag: 0x0110, type: 2, count: 15, value: ascii("Canon EOS TEST") },
     { tag: 0x011a, type: 5, count: 1, value: rational(72, 1) },
     { tag: 0x011b, type: 5, count: 1, value: rational(72, 1) },
     { tag: 0x0128, type: 3, count: 1, value: le16(2) },
     { tag: 0x0213, type: 3, count: 1, value: le16(2) },
-    { tag: 0x8769, type: 4, count: 1, value: (o) => le32(o.get("exif")!) },
+    { tag: 0x8769, type: 4, count: 1, value: le32(0) }, // set below
   ];
-  const makerValues: RawEntry[] = [
+  const makerValues: IfdEntry[] = [
     { tag: 0x0006, type: 2, count: 21, value: ascii("Canon EOS TEST IMAGE") },
     { tag: 0x0007, type: 2, count: 15, value: ascii("Firmware 1.0.0") },
     { tag: 0x0009, type: 2, count: 11, value: ascii("Test Owner") },
   ];
-  const exifIfd: RawEntry[] = [
+  const maker: IfdEntry = {
+    tag: 0x927c,
+    type: 7,
+    count: 0,
+    value: new Uint8Array(0),
+    at: 0,
+  };
+  const exifIfd: IfdEntry[] = [
     { tag: 0x829a, type: 5, count: 1, value: rational(1, 125) },
     { tag: 0x829d, type: 5, count: 1, value: rational(56, 10) },
     { tag: 0x8827, type: 3, count: 1, value: le16(400) },
@@ -149,84 +148,25 @@ export function canonStyleExif(): Uint8Array {
     { tag: 0x9003, type: 2, count: 20, value: ascii("2015:08:09 10:11:12") },
     { tag: 0x9004, type: 2, count: 20, value: ascii("2015:08:09 10:11:12") },
     { tag: 0x9101, type: 7, count: 4, value: Uint8Array.of(1, 2, 3, 0) },
-    { tag: 0x927c, type: 7, count: 0, value: new Uint8Array(0) }, // patched
+    maker, // the MakerNote IFD, written after the Exif IFD
     { tag: 0xa000, type: 7, count: 4, value: latin1Bytes("0100") },
     { tag: 0xa001, type: 3, count: 1, value: le16(1) },
     { tag: 0xa002, type: 3, count: 1, value: le16(64) },
     { tag: 0xa003, type: 3, count: 1, value: le16(48) },
   ];
-  const tableSize = (n: number) => 2 + n * 12 + 4;
-  const valueSize = (entries: RawEntry[]) =>
-    entries.reduce((sum, e) => {
-      const size = typeof e.value === "function" ? 4 : e.value.length;
-      return sum + (size > 4 ? size + (size & 1) : 0);
-    }, 0);
-  const offsets = new Map<string, number>();
-  offsets.set("ifd0", 8);
-  offsets.set("exif", 8 + tableSize(ifd0.length) + valueSize(ifd0));
-  // MakerNote: its own IFD followed by its values, offsets from TIFF start.
-  const makerAt = offsets.get("exif")! + tableSize(exifIfd.length) +
-    valueSize(exifIfd.filter((e) => e.tag !== 0x927c));
-  const makerSize = tableSize(makerValues.length) + valueSize(makerValues);
-  const maker = encodeIfd(makerValues, makerAt, offsets, le16, le32);
-  exifIfd[7] = {
-    tag: 0x927c,
-    type: 7,
-    count: makerSize,
-    value: new Uint8Array(0),
-  };
-  const out: Uint8Array[] = [
+  const exifAt = 8 + ifdSize(ifd0);
+  ifd0[6]!.value = le32(exifAt);
+  // The MakerNote: its own IFD and values, offsets from the TIFF start.
+  maker.at = exifAt + ifdSize(exifIfd);
+  maker.count = ifdSize(makerValues);
+  return concatBytes([
     latin1Bytes("II"),
     le16(42),
     le32(8),
-    encodeIfd(ifd0, 8, offsets, le16, le32),
-  ];
-  const exifBytes = encodeIfd(
-    exifIfd,
-    offsets.get("exif")!,
-    offsets,
-    le16,
-    le32,
-    new Map([[0x927c, makerAt]]),
-  );
-  out.push(exifBytes, maker);
-  return concatBytes(out);
-}
-
-function encodeIfd(
-  entries: RawEntry[],
-  at: number,
-  offsets: Map<string, number>,
-  le16: (v: number) => Uint8Array,
-  le32: (v: number) => Uint8Array,
-  external = new Map<number, number>(),
-): Uint8Array {
-  const table: Uint8Array[] = [le16(entries.length)];
-  const values: Uint8Array[] = [];
-  let valueAt = at + 2 + entries.length * 12 + 4;
-  for (const entry of entries) {
-    const value = typeof entry.value === "function"
-      ? entry.value(offsets)
-      : entry.value;
-    table.push(le16(entry.tag), le16(entry.type), le32(entry.count));
-    const ext = external.get(entry.tag);
-    if (ext !== undefined) {
-      table.push(le32(ext));
-    } else if (value.length <= 4) {
-      const field = new Uint8Array(4);
-      field.set(value);
-      table.push(field);
-    } else {
-      table.push(le32(valueAt));
-      const padded = value.length & 1
-        ? concatBytes([value, new Uint8Array(1)])
-        : value;
-      values.push(padded);
-      valueAt += padded.length;
-    }
-  }
-  table.push(le32(0));
-  return concatBytes([...table, ...values]);
+    encodeIfd(ifd0, 8),
+    encodeIfd(exifIfd, exifAt),
+    encodeIfd(makerValues, maker.at),
+  ]);
 }
 
 /**
