@@ -1,10 +1,11 @@
 /**
  * Maker-note offsets that point past the JPEG header, into the file's tail:
- * previews stored after EOI (Minolta/Konica, Olympus, Pentax, Samsung "STMN",
- * Sony's Minolta-style notes) and Canon's OriginalDecisionData. The maker
- * note's bytes stay where they were inside the TIFF block (see `exif.ts`),
- * but when the header grows or shrinks, what these offsets point at moves:
- * {@link shiftTailPointers} moves the offsets with it.
+ * previews stored after EOI (Minolta/Konica, Olympus, Pentax, Samsung "STMN")
+ * and Canon's OriginalDecisionData. (Sony's maker notes hold their preview
+ * inside the maker note, 0x2001: nothing of theirs points into the tail.)
+ * The maker note's bytes stay where they were inside the TIFF block (see
+ * `exif.ts`), but when the header grows or shrinks, what these offsets point
+ * at moves: {@link shiftTailPointers} moves the offsets with it.
  *
  * Only maker notes whose layout is known are read; an offset that points
  * inside the TIFF block is left alone (it moves with the block). Pure.
@@ -70,13 +71,6 @@ function layoutOf(tiff: Uint8Array, note: MakerNoteInfo): Layout | undefined {
   if (head.startsWith("PENTAX \0")) {
     return { ifdAt: at + 10, base: at, tags: { 0x0004: "PreviewImageStart" } };
   }
-  if (/^SONY (DSC|CAM) /.test(head)) {
-    return {
-      ifdAt: at + 12,
-      base: 0,
-      tags: { 0x0088: "PreviewImageStart", 0x0201: "PreviewImageStart" },
-    };
-  }
   if (/^canon/i.test(note.make)) {
     return {
       ifdAt: at,
@@ -85,7 +79,7 @@ function layoutOf(tiff: Uint8Array, note: MakerNoteInfo): Layout | undefined {
       fileTags: { 0x0083: "OriginalDecisionDataOffset" },
     };
   }
-  if (/^(konica minolta|minolta|sony)/i.test(note.make)) {
+  if (/^(konica minolta|minolta)/i.test(note.make)) {
     return { ifdAt: at, base: 0, tags: PREVIEW_MINOLTA };
   }
   return undefined;
