@@ -21,6 +21,8 @@
  *    time per photo; listing and state of a 100,000-photo account.
  * 7. Streaming: `bench/streaming_bench.ts` (RSS growth of the downloader and
  *    of the fake Flickr moving a few hundred MB), run as a child.
+ * 8. Import: `bench/import_bench.ts` (import of export zips vs `unzip` of
+ *    the same zips, peak RSS at two zip sizes), run as a child.
  *
  * Every number comes from a measurement of the current run. Prints a table
  * and writes `bench/results/latest.json` and `latest.md` (`latest-quick.*`
@@ -34,7 +36,7 @@
  *   metadata `--quick`, 300 × 20 KB, no scale or big section; under a
  *   minute or so (CI).
  * - `--only budget,throughput,memory,metadata,scale,small,big,
- *   streaming`: a subset.
+ *   streaming,import`: a subset.
  * - `--tmp DIR`: where backups are written (default: the system temp dir).
  * - `--strict`: exit 2 when a goal is missed.
  *
@@ -73,6 +75,7 @@ const SECTIONS = [
   "small",
   "big",
   "streaming",
+  "import",
 ] as const;
 type Section = typeof SECTIONS[number];
 
@@ -909,6 +912,86 @@ async function sectionMetadata(): Promise<void> {
 
 let metadataTable: string | undefined;
 
+/** `bench/import_bench.ts`: import of export zips against `unzip`. */
+async function sectionImport(): Promise<void> {
+  const script = join(ROOT, "bench", "import_bench.ts");
+  const args = [
+    "run",
+    "-A",
+    script,
+    ...(settings.quick ? ["--quick"] : []),
+    ...(settings.tmpParent ? ["--tmp", settings.tmpParent] : []),
+  ];
+  log(`import: deno ${args.join(" ")}`);
+  const run = await measure(() =>
+    new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn()
+  );
+  const file = settings.quick ? "import-quick.json" : "import.json";
+  let results: {
+    rows?: {
+      photos: number;
+      zipBytes: number;
+      unzipMs: number;
+      importMs: number;
+      ratio: number;
+      importPeakRssBytes?: number;
+    }[];
+    flat?: boolean;
+    skipped?: string;
+  } | undefined;
+  try {
+    results = JSON.parse(
+      await Deno.readTextFile(join(ROOT, "bench", "results", file)),
+    );
+  } catch {
+    results = undefined;
+  }
+  if (results?.skipped) {
+    row("import", "import vs unzip", results.skipped, "—", "n/a");
+    return;
+  }
+  if (run.code !== 0 || !results?.rows) {
+    fail(`import: import_bench.ts exited ${run.code}: ${tail(run.stdout)}`);
+    row("import", "import vs unzip", "-", "", "ERROR");
+    return;
+  }
+  for (const r of results.rows) {
+    row(
+      "import",
+      `import of ${megabytes(r.zipBytes)} of export zips (${
+        count(r.photos)
+      } photos) vs unzip`,
+      `${seconds(r.importMs)} vs ${seconds(r.unzipMs)}: unzip ÷ import = ${
+        r.ratio.toFixed(2)
+      }`,
+      "ratio reported",
+      "-",
+    );
+    const peak = r.importPeakRssBytes;
+    row(
+      "import",
+      `import of ${megabytes(r.zipBytes)}: peak RSS`,
+      peak === undefined ? "n/a" : megabytes(peak),
+      "≤ 150 MB",
+      judge(peak === undefined ? undefined : peak <= 150 * 1024 * 1024),
+    );
+  }
+  row(
+    "import",
+    "peak RSS independent of zip size (2× the zips)",
+    results.flat ? "yes (≤ +10%)" : "no",
+    "independent",
+    judge(results.flat),
+  );
+  details.import = results;
+}
+
 async function sectionScale(): Promise<void> {
   const scale = settings.scale;
   if (!scale) return;
@@ -1145,6 +1228,7 @@ async function main(): Promise<number> {
       ["small", () => sectionSmallFiles(speedKit())],
       ["big", () => sectionHundredThousand(speedKit())],
       ["streaming", sectionStreaming],
+      ["import", sectionImport],
     ];
     for (const [name, run] of sections) {
       if (!settings.sections.has(name)) continue;

@@ -27,6 +27,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 type Layer =
   | "main"
   | "cli"
+  | "import"
   | "app"
   | "flickr"
   | "download"
@@ -48,6 +49,7 @@ type Layer =
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   main: [
     "cli",
+    "import",
     "app",
     "flickr",
     "download",
@@ -58,7 +60,17 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
     "platform",
     "shared",
   ],
-  cli: ["app", "shared"],
+  cli: ["import", "app", "shared"],
+  // Flickr's data export turned into a backup: a use case on top of app/.
+  import: [
+    "app",
+    "flickr",
+    "download",
+    "metadata",
+    "state",
+    "platform",
+    "shared",
+  ],
   app: [
     "flickr",
     "download",

@@ -18,6 +18,7 @@ import {
 } from "./fake_flickr/mod.ts";
 import { spawnCli } from "./helpers/cli.ts";
 import { scriptedLogin } from "./helpers/login.ts";
+import { writeExportFixture } from "./export_fixture.ts";
 
 const encoder = new TextEncoder();
 function say(text: string): void {
@@ -83,3 +84,29 @@ say(
     JSON.stringify(flickr.callCounts())
   })`,
 );
+
+// A free account has no API key: Flickr's own data export, imported offline.
+const exportDir = `${dir}_export`;
+const importDir = `${dir}_import`;
+await Deno.remove(exportDir, { recursive: true }).catch(() => undefined);
+const fixture = await writeExportFixture(exportDir);
+const zips = fixture.zips.map((zip) => relative(Deno.cwd(), zip));
+say(
+  `\n$ flickr-backup import --dir ${importDir} ${
+    zips.join(" ")
+  }    # free account: Flickr's data export, no key, no network`,
+);
+const imported = spawnCli(["import", "--dir", importDir, ...fixture.zips]);
+const [importStatus] = await Promise.all([
+  imported.status,
+  imported.stdout.pipeTo(Deno.stdout.writable, { preventClose: true }),
+  imported.stderr.pipeTo(Deno.stderr.writable, { preventClose: true }),
+]);
+say(
+  `(exit code ${importStatus.code}: the demo export, like many real ones, lacks files and holds an empty one)`,
+);
+if (importStatus.code !== 0 && importStatus.code !== 3) {
+  Deno.exit(importStatus.code);
+}
+say(`\n${importDir}/`);
+say((await tree(importDir)).map((line) => `  ${line}`).join("\n"));

@@ -1018,6 +1018,7 @@ class BackupRun {
         sha256Downloaded: row.sourceSha256,
         ...(recorded.width ? { width: recorded.width } : {}),
         ...(recorded.height ? { height: recorded.height } : {}),
+        ...(recorded.source ? { source: recorded.source } : {}),
       },
       finalBytes: row.bytes,
       finalSha256: row.sha256,
@@ -1639,7 +1640,7 @@ const RECENT_MARGIN_S = 3600;
  * inode, so that rewriting its metadata (temp file + rename) is allowed; the
  * album copies are linked to the new file afterwards.
  */
-async function breakHardLinks(path: string): Promise<void> {
+export async function breakHardLinks(path: string): Promise<void> {
   const info = await Deno.stat(path);
   if ((info.nlink ?? 1) <= 1) return;
   const temp = join(

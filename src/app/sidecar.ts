@@ -38,6 +38,8 @@ export interface SavedVariant {
   bytes: number;
   /** SHA-256 of the bytes as Flickr served them. */
   sha256Downloaded: string;
+  /** Where the file came from: the API (default) or Flickr's data export. */
+  source?: "api" | "export";
 }
 
 /** Everything the sidecar needs beyond the Flickr listing. */
@@ -130,6 +132,7 @@ export function buildSidecar(context: SidecarContext): Record<string, unknown> {
       height: saved.height ?? null,
       bytes: saved.bytes,
       sha256_downloaded: saved.sha256Downloaded,
+      source: saved.source ?? "api",
     },
     albums: context.albums.map((album) => ({
       id: album.id,

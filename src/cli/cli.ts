@@ -17,6 +17,7 @@ import { runLoginCommand } from "./commands/login.ts";
 import { runBackupCommand } from "./commands/backup.ts";
 import { runStatusCommand } from "./commands/status.ts";
 import { runVerifyCommand } from "./commands/verify.ts";
+import { runImportCommand } from "./commands/import.ts";
 import { type CliDeps, DEFAULT_DIR } from "./options.ts";
 
 function positiveInt(value: string): number {
@@ -239,6 +240,42 @@ Examples:
           runBackup: runBackupCommand,
         }),
       );
+    });
+
+  program.command("import")
+    .description(
+      'Import Flickr\'s own data export (the zips of "Request my Flickr data") into the backup folder: offline, no API key needed (free accounts)',
+    )
+    .argument(
+      "<export...>",
+      "the export's zips, or folders holding them or their unzipped files",
+    )
+    .addOption(dirOption())
+    .addOption(
+      new Option(
+        "--album-links <mode>",
+        "how a photo in several albums appears in the other album folders",
+      ).choices(["hardlink", "copy", "symlink"] as const).default(
+        "hardlink" as const,
+      ),
+    )
+    .option("--no-embed", "write metadata only to the JSON sidecars")
+    .option("-q, --quiet", "print only problems and the final summary")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup import --dir ~/flickr ~/Downloads/*.zip
+  flickr-backup import --dir ~/flickr ~/Downloads/flickr-export/
+
+Reads the zips where they are (nothing is unzipped to a temp folder), tells
+account-data and media zips apart by what they hold, and builds the same
+folders, sidecars and embedded metadata as "backup". Safe to run again, and
+to run on a folder that already holds an API backup. Exit codes as "backup";
+3 when a zip is damaged or a file could not be imported.`,
+    )
+    .action(async (inputs, options) => {
+      setResult(await runImportCommand(deps, inputs, options));
     });
 
   return program;

@@ -89,9 +89,13 @@ export function backupDir(deps: CliDeps, dir: string | undefined): string {
   return resolve(deps.cwd, chosen);
 }
 
+/** What free accounts (no API key) can do instead, for messages. */
+export const FREE_ACCOUNT_HELP =
+  'free account without a key? Request your data in Flickr\'s account settings ("Request my Flickr data") and run "flickr-backup import --dir <folder> <the zips>"';
+
 /** Where to get an API key, for messages. */
 export const KEY_HELP =
-  "get one at https://www.flickr.com/services/apps/create/ (since 2025 Flickr gives new keys to Pro members only)";
+  `get one at https://www.flickr.com/services/apps/create/ (since 2025 Flickr gives new keys to Pro members only; ${FREE_ACCOUNT_HELP})`;
 
 /**
  * Resolves the API key and secret: flags, then environment (both handled by

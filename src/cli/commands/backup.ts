@@ -47,6 +47,7 @@ import {
   type BackupCommandOptions,
   chooseBackupDir,
   type CliDeps,
+  FREE_ACCOUNT_HELP,
   KEY_HELP,
   resolveApiKeys,
   verifierReader,
@@ -182,7 +183,7 @@ export async function runBackupCommand(
     if (!tokens) {
       if (!deps.terminal.stdinIsTty) {
         throw new AuthError(
-          `Not signed in to Flickr for "${dir}": run "flickr-backup login --dir ${dir}" first`,
+          `Not signed in to Flickr for "${dir}": run "flickr-backup login --dir ${dir}" first (${FREE_ACCOUNT_HELP})`,
         );
       }
       tokens = await runLogin({

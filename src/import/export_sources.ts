@@ -1,0 +1,235 @@
+/**
+ * Reading an export where it is: zips read in place (central directory,
+ * then one entry at a time, streamed and CRC-checked by `@zip.js/zip.js`;
+ * Zip64, stored and deflated entries), or folders of files that were
+ * already unzipped (zips found inside a folder are read as zips).
+ *
+ * @module
+ */
+
+import { basename, join, relative } from "node:path";
+import { createHash } from "node:crypto";
+import {
+  configure,
+  type FileEntry,
+  Reader,
+  TextWriter,
+  ZipReader,
+} from "@zip.js/zip.js";
+
+// No workers (the release binary has no permission for them), native
+// DecompressionStream for deflate.
+configure({ useWebWorkers: false, useCompressionStream: true });
+
+/** One file of the export, wherever it is. */
+export interface ExportEntry {
+  /** File name without folders (exports are flat). */
+  name: string;
+  /** Uncompressed size. */
+  size: number;
+  /** Where it is, for messages: `zip › entry` or a path. */
+  where: string;
+  source: ExportSource;
+  /** Internal handle. */
+  ref: FileEntry | string;
+}
+
+/** A zip or folder given on the command line. */
+export interface ExportSource {
+  path: string;
+  kind: "zip" | "folder";
+  entries: ExportEntry[];
+  /** Set when the source could not be read (the rest is still imported). */
+  damaged?: string;
+}
+
+/** Reads a zip through a file handle: the zip is never loaded whole. */
+class FileHandleReader extends Reader<Deno.FsFile> {
+  #file: Deno.FsFile;
+  constructor(file: Deno.FsFile, size: number) {
+    super(file);
+    this.#file = file;
+    this.size = size;
+  }
+  override async readUint8Array(
+    offset: number,
+    length: number,
+  ): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    await this.#file.seek(offset, Deno.SeekMode.Start);
+    let read = 0;
+    while (read < length) {
+      const n = await this.#file.read(out.subarray(read));
+      if (n === null) break;
+      read += n;
+    }
+    return out.subarray(0, read);
+  }
+}
+
+/** Open zips and folders of one import. */
+export class ExportSources implements AsyncDisposable {
+  readonly sources: ExportSource[] = [];
+  #zips: { reader: ZipReader<unknown>; file: Deno.FsFile }[] = [];
+
+  /** Opens every path (zip or folder); unreadable zips are marked damaged. */
+  static async open(paths: string[]): Promise<ExportSources> {
+    const out = new ExportSources();
+    for (const path of paths) await out.#add(path);
+    return out;
+  }
+
+  async #add(path: string): Promise<void> {
+    const info = await Deno.stat(path);
+    if (info.isDirectory) {
+      const folder: ExportSource = { path, kind: "folder", entries: [] };
+      const zips: string[] = [];
+      await walk(path, async (file, size) => {
+        if (/\.zip$/i.test(file)) {
+          zips.push(file);
+          return;
+        }
+        folder.entries.push({
+          name: basename(file),
+          size,
+          where: relative(path, file) || file,
+          source: folder,
+          ref: file,
+        });
+        await Promise.resolve();
+      });
+      if (folder.entries.length) this.sources.push(folder);
+      for (const zip of zips.sort()) {
+        await this.#addZip(zip, (await Deno.stat(zip)).size);
+      }
+      return;
+    }
+    await this.#addZip(path, info.size);
+  }
+
+  async #addZip(path: string, size: number): Promise<void> {
+    const source: ExportSource = { path, kind: "zip", entries: [] };
+    this.sources.push(source);
+    const file = await Deno.open(path, { read: true });
+    const reader = new ZipReader(new FileHandleReader(file, size));
+    try {
+      for await (const entry of reader.getEntriesGenerator()) {
+        if (entry.directory) continue;
+        source.entries.push({
+          name: basename(entry.filename),
+          size: entry.uncompressedSize,
+          where: `${basename(path)} › ${entry.filename}`,
+          source,
+          ref: entry,
+        });
+      }
+      this.#zips.push({ reader, file });
+    } catch (error) {
+      source.damaged = `cannot read the zip's table of contents (${
+        (error as Error).message
+      }); ${source.entries.length} entries were listed before the damage`;
+      this.#zips.push({ reader, file });
+    }
+  }
+
+  /** Every entry of every source. */
+  *entries(): Iterable<ExportEntry> {
+    for (const source of this.sources) yield* source.entries;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const { reader, file } of this.#zips) {
+      await reader.close().catch(() => undefined);
+      try {
+        file.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#zips = [];
+  }
+}
+
+async function walk(
+  dir: string,
+  visit: (file: string, size: number) => Promise<void>,
+): Promise<void> {
+  const names: Deno.DirEntry[] = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry);
+  names.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const entry of names) {
+    const path = join(dir, entry.name);
+    if (entry.isSymlink) continue; // never followed out of the export
+    if (entry.isDirectory) await walk(path, visit);
+    else if (entry.isFile && !entry.name.startsWith(".")) {
+      await visit(path, (await Deno.stat(path)).size);
+    }
+  }
+}
+
+/** The text of an entry (JSON files), CRC-checked. */
+export async function readEntryText(entry: ExportEntry): Promise<string> {
+  if (typeof entry.ref === "string") return await Deno.readTextFile(entry.ref);
+  return await entry.ref.getData(new TextWriter(), { checkSignature: true });
+}
+
+/**
+ * Streams an entry into a new file `dest` (created, never overwritten),
+ * hashing while writing, and syncs it. On any error the file is removed.
+ */
+export async function copyEntryTo(
+  entry: ExportEntry,
+  dest: string,
+  signal?: AbortSignal,
+): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  const out = await Deno.open(dest, { write: true, createNew: true });
+  try {
+    const writer = out.writable.getWriter();
+    const sink = new WritableStream<Uint8Array>({
+      async write(chunk) {
+        if (signal?.aborted) throw signal.reason;
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+        await writer.write(chunk);
+      },
+    });
+    if (typeof entry.ref === "string") {
+      using input = await Deno.open(entry.ref, { read: true });
+      await input.readable.pipeTo(sink);
+    } else {
+      await entry.ref.getData(sink, {
+        checkSignature: true,
+        ...(signal ? { signal } : {}),
+      });
+    }
+    await out.sync();
+    await writer.close();
+  } catch (error) {
+    try {
+      out.close();
+    } catch {
+      // closed by the stream already
+    }
+    await Deno.remove(dest).catch(() => undefined);
+    throw error;
+  }
+  return { bytes, sha256: hash.digest("hex") };
+}
+
+/** The first `length` bytes of an entry (format and pixel size checks). */
+export async function readEntryHead(
+  path: string,
+  length: number,
+): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const out = new Uint8Array(length);
+  let read = 0;
+  while (read < length) {
+    const n = await file.read(out.subarray(read));
+    if (n === null) break;
+    read += n;
+  }
+  return out.subarray(0, read);
+}
