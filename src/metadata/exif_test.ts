@@ -10,19 +10,17 @@ import {
   canonStyleExif,
   encodeJpeg,
 } from "../../tests/helpers/media_builders.ts";
+import type { NewExifContext } from "./build_exif.ts";
+import { crossCheckWithPiexif } from "./cross_check_with_piexif.ts";
+import type { ExifEdit } from "./exif_plan.ts";
 import {
-  crossCheckWithPiexif,
-  EXIF_SIGNATURE_BYTES,
-  type ExifEdit,
   type ExifMergeResult,
-  listExifEntries,
   MAX_EXIF_TIFF_BYTES,
   mergeExif,
-  type NewExifContext,
-  readableTags,
-  readExif,
-  TAG,
-} from "./exif.ts";
+} from "./merge_exif.ts";
+import { readableTags } from "./readable_tags.ts";
+import { listExifEntries, readExif } from "./read_exif.ts";
+import { EXIF_SIGNATURE_BYTES, TAG } from "./tiff_reader.ts";
 import {
   buildTiff,
   nikonPaddedJpeg,

@@ -17,13 +17,10 @@ import {
   latin1,
   utf8,
 } from "./_bytes.ts";
-import {
-  crossCheckWithPiexif,
-  type ExifEdit,
-  makerNoteInfo,
-  mergeExif,
-  readExif,
-} from "./exif.ts";
+import { crossCheckWithPiexif } from "./cross_check_with_piexif.ts";
+import type { ExifEdit } from "./exif_plan.ts";
+import { mergeExif } from "./merge_exif.ts";
+import { makerNoteInfo, readExif } from "./read_exif.ts";
 import {
   limitText,
   type PhotoMetadata,

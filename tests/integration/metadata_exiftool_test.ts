@@ -38,7 +38,7 @@ import {
   type EmbedResult,
   TEMP_SUFFIX,
 } from "../../src/metadata/embed.ts";
-import { listExifEntries } from "../../src/metadata/exif.ts";
+import { listExifEntries } from "../../src/metadata/read_exif.ts";
 import {
   type PhotoMetadata,
   resolveDateTaken,

@@ -1,0 +1,185 @@
+/**
+ * Writing IFDs: values encoded in the file's byte order ({@link Encoder}),
+ * a growable output buffer ({@link Sink}) and one IFD table with its
+ * out-of-line values and sub-IFDs ({@link emitIfd}).
+ *
+ * @module
+ */
+
+import { concatBytes, utf8 } from "./_bytes.ts";
+import {
+  ASCII,
+  BYTE,
+  LONG,
+  RATIONAL,
+  SHORT,
+  UNDEFINED,
+} from "./tiff_reader.ts";
+
+export interface DataValue {
+  type: number;
+  count: number;
+  /** Value bytes in the file's byte order. */
+  data: Uint8Array;
+}
+
+export type OutEntry =
+  | { kind: "raw"; tag: number; raw: Uint8Array }
+  /** A pointer to IFD0 itself (a loop some cameras write): re-aimed. */
+  | { kind: "ifd0"; tag: number; raw: Uint8Array }
+  | { kind: "data"; tag: number; value: DataValue }
+  | { kind: "ifd"; tag: number; ifd: OutIfd };
+
+export interface OutIfd {
+  entries: OutEntry[];
+  next: number;
+}
+
+export class Encoder {
+  constructor(readonly little: boolean) {}
+
+  u16(value: number): Uint8Array {
+    const out = new Uint8Array(2);
+    new DataView(out.buffer).setUint16(0, value, this.little);
+    return out;
+  }
+
+  u32(value: number): Uint8Array {
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setUint32(0, value, this.little);
+    return out;
+  }
+
+  ascii(text: string): DataValue {
+    const data = concatBytes([
+      utf8(text.replaceAll("\0", "")),
+      new Uint8Array(1),
+    ]);
+    return { type: ASCII, count: data.length, data };
+  }
+
+  ucs2(text: string): DataValue {
+    // XP* tags are BYTE arrays holding UTF-16LE text whatever the byte order.
+    const data = new Uint8Array(text.length * 2 + 2);
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      data[i * 2] = unit & 0xff;
+      data[i * 2 + 1] = unit >>> 8;
+    }
+    return { type: BYTE, count: data.length, data };
+  }
+
+  shorts(values: number[]): DataValue {
+    return {
+      type: SHORT,
+      count: values.length,
+      data: concatBytes(values.map((v) => this.u16(v))),
+    };
+  }
+
+  longs(values: number[]): DataValue {
+    return {
+      type: LONG,
+      count: values.length,
+      data: concatBytes(values.map((v) => this.u32(v))),
+    };
+  }
+
+  rationals(values: Array<[number, number]>): DataValue {
+    return {
+      type: RATIONAL,
+      count: values.length,
+      data: concatBytes(values.flatMap(([n, d]) => [this.u32(n), this.u32(d)])),
+    };
+  }
+
+  undefinedBytes(bytes: number[]): DataValue {
+    return {
+      type: UNDEFINED,
+      count: bytes.length,
+      data: Uint8Array.from(bytes),
+    };
+  }
+}
+
+/** Growable output buffer with random-access patching. */
+export class Sink {
+  #buf = new Uint8Array(4096);
+  length = 0;
+  /** Fields to fill with IFD0's offset once it is known. */
+  ifd0Refs: number[] = [];
+
+  #ensure(extra: number) {
+    if (this.length + extra <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.length));
+    this.#buf = next;
+  }
+
+  write(bytes: Uint8Array) {
+    this.#ensure(bytes.length);
+    this.#buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  align() {
+    if (this.length % 2 === 1) this.write(new Uint8Array(1));
+  }
+
+  patch(at: number, bytes: Uint8Array) {
+    this.#buf.set(bytes, at);
+  }
+
+  bytes(): Uint8Array {
+    return this.#buf.slice(0, this.length);
+  }
+}
+
+export function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
+  sink.align();
+  const entries = ifd.entries;
+  const tableAt = sink.length;
+  sink.write(enc.u16(entries.length));
+  const fieldAt: number[] = [];
+  for (const entry of entries) {
+    if (entry.kind === "raw") {
+      sink.write(entry.raw);
+      fieldAt.push(-1);
+    } else if (entry.kind === "ifd0") {
+      sink.write(entry.raw);
+      sink.ifd0Refs.push(sink.length - 4);
+      fieldAt.push(-1);
+    } else if (entry.kind === "data") {
+      sink.write(enc.u16(entry.tag));
+      sink.write(enc.u16(entry.value.type));
+      sink.write(enc.u32(entry.value.count));
+      fieldAt.push(sink.length);
+      const inline = new Uint8Array(4);
+      if (entry.value.data.length <= 4) inline.set(entry.value.data);
+      sink.write(inline);
+    } else {
+      sink.write(enc.u16(entry.tag));
+      sink.write(enc.u16(LONG));
+      sink.write(enc.u32(1));
+      fieldAt.push(sink.length);
+      sink.write(new Uint8Array(4));
+    }
+  }
+  sink.write(enc.u32(ifd.next));
+  entries.forEach((entry, i) => {
+    if (entry.kind === "data" && entry.value.data.length > 4) {
+      sink.align();
+      sink.patch(fieldAt[i]!, enc.u32(sink.length));
+      sink.write(entry.value.data);
+    }
+  });
+  entries.forEach((entry, i) => {
+    if (entry.kind === "ifd") {
+      const at = emitIfd(sink, enc, entry.ifd);
+      sink.patch(fieldAt[i]!, enc.u32(at));
+    }
+  });
+  return tableAt;
+}
