@@ -32,6 +32,7 @@ import {
   licenseFor,
   rightsText as licenseRights,
 } from "./licenses.ts";
+import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { FlickrNotFoundError } from "../flickr/errors.ts";
 import {
   confirmDeletions,
@@ -313,7 +314,8 @@ export async function runBackup(
     } catch {
       // The next run recognises those files on disk.
     }
-    throw error;
+    // SQLite's "disk full" is a local problem (exit 7), not a bug.
+    throw sqliteLocalError(error, statePath) ?? error;
   } finally {
     store.close();
     void flickr;
@@ -979,6 +981,8 @@ class BackupRun {
       );
     } catch (error) {
       if (signal.aborted || this.#options.signal.aborted) throw error;
+      const local = sqliteLocalError(error, this.#store.path);
+      if (local) throw local;
       if (isFatal(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
       if (refresh) {

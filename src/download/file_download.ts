@@ -547,7 +547,9 @@ async function attemptOnce(
     let ending: ReturnType<typeof endScannerFor>;
     const write = async (chunk: Uint8Array) => {
       ending?.push(chunk);
-      await local(paths.part, () => writeAll(openFile, chunk));
+      await local(paths.part, () => writeAll(openFile, chunk)).catch((err) => {
+        throw withRoomNeeded(err, (plan.total ?? 0) - state.offset);
+      });
       state.hash.update(chunk);
       state.offset += chunk.length;
       req.onProgress?.(chunk.length);
@@ -1280,6 +1282,22 @@ class IdleTimer {
     this.#cancelWindow?.();
     this.#cancelIdle = this.#cancelWindow = undefined;
   }
+}
+
+/** A disk-full error that also says how much more this file needs. */
+function withRoomNeeded(err: unknown, bytes: number): unknown {
+  if (!(err instanceof LocalFatalError) || !/^Disk full/.test(err.message)) {
+    return err;
+  }
+  if (bytes <= 0) return err;
+  const mb = Math.max(1, Math.ceil(bytes / 1024 / 1024));
+  return new LocalFatalError(
+    err.message.replace(
+      / and run again$/,
+      ` (at least ${mb} MB more for this file) and run again`,
+    ),
+    { cause: err.cause },
+  );
 }
 
 /** Decoded bytes allowed per encoded byte (photos barely compress). */

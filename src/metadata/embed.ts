@@ -57,12 +57,14 @@ import {
 } from "./png.ts";
 import { fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
 import {
+  classifyFsError,
   fsyncDir,
   removeQuietly,
   TEMP_SUFFIX,
   tempPathFor,
   writeAll,
 } from "../platform/fs.ts";
+import { LocalFatalError } from "../errors.ts";
 
 /** Default cap on the header size read into memory. */
 export const DEFAULT_MAX_HEADER_BYTES = 4 * 1024 * 1024;
@@ -493,6 +495,10 @@ async function replaceOrSkip(
   try {
     return { status: "written", ...base, ...await replaceFile(job) };
   } catch (error) {
+    // A full disk or a read-only folder is not a bad file: the caller stops
+    // and keeps the photo pending, so a later run writes the metadata.
+    const local = classifyFsError(error, job.original.path);
+    if (local instanceof LocalFatalError) throw local;
     return {
       status: "skipped",
       ...base,
@@ -580,6 +586,7 @@ async function embedInFile(
     }
     return await embedPng(file, original, first, meta, maxHeader, opts);
   } catch (error) {
+    if (error instanceof LocalFatalError) throw error; // full disk: stop
     return fail(
       format,
       `Cannot write metadata into "${path}": ${errorText(error)}`,

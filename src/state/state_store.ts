@@ -9,6 +9,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { sqliteLocalError } from "./sqlite_errors.ts";
 import { LocalFatalError } from "../errors.ts";
 
 /** Name of the state file inside the backup folder. */
@@ -191,6 +192,8 @@ export class StateStore {
         // Closing a handle to a damaged file can fail too; the report below matters.
       }
       if (error instanceof LocalFatalError) throw error;
+      const local = sqliteLocalError(error, path);
+      if (local) throw local; // a full disk is no damaged file
       throw new LocalFatalError(
         `Cannot use the state file "${path}": ${
           (error as Error).message
@@ -233,7 +236,7 @@ export class StateStore {
     } catch (error) {
       // SQLite may have rolled back already (e.g. a COMMIT on a full disk).
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
+      throw sqliteLocalError(error, this.path) ?? error;
     } finally {
       this.#inTransaction = false;
     }
