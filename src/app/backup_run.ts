@@ -17,7 +17,7 @@ import type {
 } from "../flickr/api_types.ts";
 import { LISTING_EXTRAS } from "../flickr/api_types.ts";
 import type { PhotoMetadata } from "../metadata/fields.ts";
-import { AppError, ExitCode } from "../errors.ts";
+import { AppError, ExitCode, UnavailableError } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import {
   type AlbumRow,
@@ -69,7 +69,11 @@ import {
   pathInside,
   refuseLink,
 } from "../platform/safe_path.ts";
-import { chooseExtension } from "../download/file_download.ts";
+import {
+  chooseExtension,
+  DownloadFailedError,
+} from "../download/file_download.ts";
+import { retryPasses } from "./retry_passes.ts";
 
 /** Folder for photos in no album. */
 export const UNSORTED = "Unsorted";
@@ -225,6 +229,14 @@ export interface BackupOptions {
   /** Move photos deleted on Flickr to `.trash/<date>/`. */
   prune?: boolean;
   signal: AbortSignal;
+  /**
+   * After the main pass, items that failed for a reason that may pass get
+   * further passes, waiting `retryFirstDelayMs` (doubling) in between, for
+   * at most `retryForMs` (default 10 minutes; 0: no extra pass).
+   */
+  retryForMs?: number;
+  /** First wait before an extra pass (default 15 s). */
+  retryFirstDelayMs?: number;
 }
 
 /** Per-album completeness line of the final report. */
@@ -305,7 +317,31 @@ export async function runBackup(
   const batch = new StateBatch(store, clock);
   try {
     deps.pacer?.attachLog(store);
-    return await new BackupRun(deps, options, store, batch).run(startedAt);
+    // A listing that Flickr breaks off (every try of one call failed) is
+    // started again after a wait, within --retry-for: on a flaky network
+    // other calls get through, so a later listing usually completes.
+    const budgetEnd = clock.now() + (options.retryForMs ?? 600_000);
+    let delay = options.retryFirstDelayMs ?? 15_000;
+    for (;;) {
+      const run = new BackupRun(deps, options, store, batch);
+      try {
+        return await run.run(startedAt);
+      } catch (error) {
+        if (
+          !(error instanceof AppError &&
+            error.exitCode === ExitCode.Unavailable) ||
+          run.listed ||
+          options.signal.aborted || clock.now() + delay > budgetEnd
+        ) throw error;
+        reporter.info(
+          `Listing broke off (${error.message}); listing again in ${
+            Math.round(delay / 1000)
+          } s`,
+        );
+        await clock.sleep(delay, options.signal);
+        delay *= 2;
+      }
+    }
   } catch (error) {
     // A run stopped by an error still records the files already durable;
     // if that fails too, the first error is the one to report.
@@ -348,6 +384,8 @@ class BackupRun {
     updated: 0,
   };
   #progress = { done: 0, total: 0, failed: 0, bytes: 0 };
+  /** Failed in this run for a reason that may pass (see retryFailed). */
+  #retryable = new Set<string>();
   /** Limits downloads to `--concurrency` (set when the downloads start). */
   #network = new Gate(1);
   #goneAlbums: AlbumRow[] = [];
@@ -392,6 +430,9 @@ class BackupRun {
     this.#store = store;
     this.#batch = batch;
   }
+
+  /** True once the listing is over (downloads may have started). */
+  listed = false;
 
   async run(startedAt: Date): Promise<BackupSummary> {
     const { flickr, reporter } = this.#deps;
@@ -444,6 +485,7 @@ class BackupRun {
     await this.#applyFolderNames();
     if (this.#options.prune) await this.#prune();
 
+    this.listed = true;
     const todo = this.#store.photosToProcess(this.#runId);
     const refresh = this.#store.photosToRefresh(this.#runId);
     // Sidecars of an older schema are rewritten in place (no download).
@@ -507,10 +549,65 @@ class BackupRun {
     }
     if (this.#options.signal.aborted) interrupted = true;
     this.#batch.flush();
+    if (!interrupted) interrupted = await this.#retryFailed();
+    this.#batch.flush();
     if (!interrupted && !this.#upgradeFailed && this.#upgrading.size) {
       this.#store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
     }
     return this.#summarize(startedAt, person.photosCount, interrupted);
+  }
+
+  /** Extra passes over this run's retryable failures; true if aborted. */
+  async #retryFailed(): Promise<boolean> {
+    const store = this.#store;
+    const stillFailed = () =>
+      [...this.#retryable].filter((id) => store.photo(id)?.status === "failed");
+    try {
+      await retryPasses(
+        stillFailed,
+        async (ids) => {
+          this.#retryable.clear();
+          this.#progress.failed -= ids.length;
+          await this.#deps.files.runQueue(
+            ids,
+            (id, signal) => this.#processPhoto(id, false, signal),
+            {
+              concurrency: Math.max(1, this.#options.concurrency) * 2,
+              signal: this.#options.signal,
+            },
+          );
+        },
+        ({ count, delayMs, pass }) =>
+          this.#deps.reporter.info(
+            `${count} item(s) failed for a reason that may pass; pass ${pass} in ${
+              Math.round(delayMs / 1000)
+            } s`,
+          ),
+        {
+          clock: this.#deps.clock,
+          signal: this.#options.signal,
+          budgetMs: this.#options.retryForMs ?? 600_000,
+          firstDelayMs: this.#options.retryFirstDelayMs ?? 15_000,
+          maxPasses: 6,
+        },
+      );
+    } catch (error) {
+      if (!this.#options.signal.aborted) throw error;
+      return true;
+    }
+    // Only now are these final: say so (they were details until here).
+    for (const id of stillFailed()) {
+      const row = store.photo(id);
+      this.#deps.reporter.warn(
+        `Cannot back up ${
+          photoPageUrl(
+            JSON.parse(row!.infoJson) as FlickrPhoto,
+            this.#owner.nsid,
+          )
+        }: ${row!.lastError}`,
+      );
+    }
+    return false;
   }
 
   #checkAborted(): void {
@@ -994,7 +1091,11 @@ class BackupRun {
       this.#store.markFailed(id, message);
       this.#totals.failed++;
       this.#progress.failed++;
-      this.#deps.reporter.warn(`Cannot back up ${url}: ${message}`);
+      if (mayPass(error) && (this.#options.retryForMs ?? 600_000) > 0) {
+        // Tried again after the main pass; warned about if it still fails.
+        this.#retryable.add(id);
+        this.#deps.reporter.detail(`Cannot back up ${url} yet: ${message}`);
+      } else this.#deps.reporter.warn(`Cannot back up ${url}: ${message}`);
     } finally {
       this.#deps.reporter.progress(this.#progress);
     }
@@ -1676,6 +1777,12 @@ interface SavedFile {
   variant: SavedVariant;
   finalBytes: number;
   finalSha256: string;
+}
+
+/** A failure that another try later may not repeat (network, 5xx, 429). */
+function mayPass(error: unknown): boolean {
+  if (error instanceof DownloadFailedError) return error.transient;
+  return error instanceof UnavailableError;
 }
 
 /** Errors that stop the whole run instead of failing one photo. */

@@ -54,6 +54,14 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+function nonNegativeSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new InvalidArgumentError("expected a number of seconds (0 or more)");
+  }
+  return n;
+}
+
 function nonNegativeMs(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) {
@@ -154,6 +162,12 @@ Examples:
         "--timeout <seconds>",
         "give up on a download that receives nothing for this long, then retry it",
       ).default(120).argParser(positiveSeconds),
+    )
+    .addOption(
+      new Option(
+        "--retry-for <seconds>",
+        "after the main pass, keep retrying items that failed for a network reason for up to this long (0: no extra pass)",
+      ).default(600).argParser(nonNegativeSeconds),
     )
     .addOption(
       new Option("--retry-delay <ms>", "first retry delay (tests)")

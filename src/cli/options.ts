@@ -59,6 +59,8 @@ export interface BackupCommandOptions extends CommonOptions {
   timeout: number;
   /** First retry delay in ms (tests make it small). */
   retryDelay: number;
+  /** Seconds of extra passes over items that failed for a network reason. */
+  retryFor?: number;
   /** Most API calls in any rolling hour, shared by runs on this folder. */
   apiBudget?: number | undefined;
 }

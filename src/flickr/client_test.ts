@@ -336,7 +336,7 @@ Deno.test("a persistent outage ends in UnavailableError after the budget", async
   assertStrictEquals(clock.sleeps.length, 3);
 });
 
-Deno.test("JSONP and truncated JSON are retried once, then a FlickrProtocolError", async () => {
+Deno.test("JSONP is retried once, truncated JSON every try, then a FlickrProtocolError", async () => {
   await using flickr = await startFakeFlickr({ account: demoAccount() });
   const { client } = clientFor(flickr);
   flickr.faults.add({ method: "flickr.test.login", kind: "jsonp" });
@@ -354,7 +354,8 @@ Deno.test("JSONP and truncated JSON are retried once, then a FlickrProtocolError
     FlickrProtocolError,
     "Flickr sent unreadable JSON for flickr.photosets.getList",
   );
-  assertStrictEquals(flickr.apiCallCount(), 2);
+  // Cut short on the way is as transient as a 503 (issue 14's harsh net).
+  assertStrictEquals(flickr.apiCallCount(), 6);
 });
 
 Deno.test("a missing photo maps to FlickrNotFoundError (code 1)", async () => {

@@ -229,11 +229,16 @@ export async function readFlickrResponse(
     // A maintenance or error page: Flickr is having trouble, retry fully.
     throw new TransientError(`an HTML page instead of JSON from ${method}`);
   }
-  return malformed(
-    `invalid JSON from ${method}`,
-    `Flickr sent unreadable JSON for ${method} (${body.length} bytes, possibly cut short)`,
-    clean,
-  );
+  // Cut short on the way (a proxy, a reset): as transient as a 503, so it
+  // gets every try, not the one retry of a protocol mismatch.
+  throw new TransientError(`invalid JSON from ${method}`, {
+    whenExhausted: () =>
+      new FlickrProtocolError(
+        clean(
+          `Flickr sent unreadable JSON for ${method} (${body.length} bytes, possibly cut short)`,
+        ),
+      ),
+  });
 }
 
 function malformed(

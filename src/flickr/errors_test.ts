@@ -279,11 +279,11 @@ const CASES: Case[] = [
     maxAttempts: 2,
   },
   {
-    name: "truncated JSON → transient, limited",
+    name: "truncated JSON → transient, every try (cut on the way)",
     body: '{"stat":"ok","sizes":{"size":[{"label":"Squ',
     error: TransientError,
     message: "invalid JSON",
-    maxAttempts: 2,
+    maxAttempts: undefined,
   },
   {
     name: "empty 200 → transient, limited",

@@ -28,6 +28,14 @@ export interface FaultTarget {
   times?: number;
   /** Skip the first N matching requests (default 0). */
   after?: number;
+  /**
+   * Fire on a matching request only with this probability (0..1), from a
+   * PRNG seeded by `seed` (default 1): a hostile but repeatable network.
+   */
+  chance?: number;
+  /** With `chance`: once fired, also fire on the next `burst - 1` requests. */
+  burst?: number;
+  seed?: number;
 }
 
 /**
@@ -62,6 +70,8 @@ export interface FaultTarget {
  *   in it is replaced by the request's path and query.
  * - `gzip`: the body is gzip-compressed with `Content-Encoding: gzip` (a
  *   Range request gets the whole compressed body, 200).
+ * - `rateLimit {calls, windowMs}`: a matching request beyond `calls` in the
+ *   last `windowMs` gets HTTP 429 (no Retry-After, like Flickr).
  * - raw TCP (the main server 307-redirects the request to the fake's second,
  *   raw HTTP/1.1 port with the same path and query):
  *   - `closeDelimited {sendBytes?}`: no Content-Length, no chunking,
@@ -101,7 +111,8 @@ export type FaultKind =
   | { kind: "gzip" }
   | { kind: "closeDelimited"; sendBytes?: number }
   | { kind: "overlongBody"; declaredLength: number }
-  | { kind: "duplicateContentLength"; lengths?: [number, number] };
+  | { kind: "duplicateContentLength"; lengths?: [number, number] }
+  | { kind: "rateLimit"; calls: number; windowMs: number };
 
 /** A fault rule: a target plus what to do. */
 export type FaultRule = FaultTarget & FaultKind;
@@ -133,6 +144,11 @@ export interface RuleState {
   seen: number;
   /** Times it fired. */
   fired: number;
+  /** `chance` rules: the PRNG and the rest of the current burst. */
+  random?: () => number;
+  burstLeft?: number;
+  /** `rateLimit` rules: times of the requests in the window. */
+  recent?: number[];
 }
 
 /** The faults chosen for one request, by slot. */
@@ -168,7 +184,16 @@ export class Faults {
   add(rule: FaultRule): void {
     const times = rule.times ?? 1;
     if (!(times >= 0)) throw new RangeError(`Bad fault times ${times}`);
-    this.#rules.push({ rule, remaining: times, seen: 0, fired: 0 });
+    this.#rules.push({
+      rule,
+      remaining: times,
+      seen: 0,
+      fired: 0,
+      ...(rule.chance !== undefined
+        ? { random: seededRandom(rule.seed ?? 1), burstLeft: 0 }
+        : {}),
+      ...(rule.kind === "rateLimit" ? { recent: [] } : {}),
+    });
   }
 
   /** Removes all rules and releases stalled responses. */
@@ -198,6 +223,24 @@ export class Faults {
       state.seen++;
       if (state.seen <= (rule.after ?? 0) || state.remaining <= 0) continue;
       if (plan[slot]) continue;
+      if (rule.kind === "rateLimit") {
+        const now = Date.now();
+        const recent = (state.recent ?? []).filter((t) =>
+          t > now - rule.windowMs
+        );
+        recent.push(now);
+        state.recent = recent;
+        if (recent.length <= rule.calls) continue;
+        plan[slot] = { kind: "status", status: 429 };
+        state.fired++;
+        continue;
+      }
+      if (state.random && rule.chance !== undefined) {
+        if ((state.burstLeft ?? 0) > 0) state.burstLeft = state.burstLeft! - 1;
+        else if (state.random() < rule.chance) {
+          state.burstLeft = Math.max(0, (rule.burst ?? 1) - 1);
+        } else continue;
+      }
       plan[slot] = rule;
       state.remaining--;
       state.fired++;
@@ -263,6 +306,18 @@ export class Faults {
       this.#stalled--;
     }
   }
+}
+
+/** mulberry32: a small seeded PRNG in [0, 1). */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function matches(rule: FaultRule, req: FaultRequest): boolean {

@@ -4,7 +4,16 @@
  */
 
 import { assert, assertEquals } from "../assert.ts";
-import { demoAccount, startFakeFlickr } from "../fake_flickr/mod.ts";
+import { join } from "node:path";
+import {
+  addAlbum,
+  addPhoto,
+  createAccount,
+  demoAccount,
+  type FakeFlickr,
+  type FaultRule,
+  startFakeFlickr,
+} from "../fake_flickr/mod.ts";
 import { runCliProcess, spawnCli } from "../helpers/cli.ts";
 import { fakeEnv, signIn, withTempDir } from "../helpers/backup_fixture.ts";
 
@@ -87,5 +96,69 @@ Deno.test("SIGINT while a download drips stops the run with 130 (issue 14)", asy
     kind: "drip",
     bytesPerSecond: 1,
     times: Infinity,
+  });
+});
+
+/** Issue 14's harsh but survivable network, on every request. */
+function harshNetwork(flickr: FakeFlickr, seed: number): void {
+  const faults: FaultRule[] = [
+    { path: "/services/rest", kind: "rateLimit", calls: 100, windowMs: 10_000 },
+    { kind: "status", status: 503, chance: 0.1, burst: 3, seed },
+    { kind: "reset", afterBytes: 200, chance: 0.15, seed: seed + 1 },
+    {
+      path: "/65535/",
+      kind: "shortBody",
+      sendBytes: 700,
+      chance: 0.1,
+      seed: seed + 2,
+    },
+    {
+      path: "/services/rest",
+      kind: "truncatedJson",
+      chance: 0.1,
+      seed: seed + 3,
+    },
+    {
+      path: "/services/rest",
+      kind: "statFail",
+      code: 105,
+      message: "Service currently unavailable",
+      chance: 0.05,
+      seed: seed + 4,
+    },
+  ];
+  for (const fault of faults) {
+    flickr.faults.add({ ...fault, times: Infinity } as FaultRule);
+  }
+}
+
+Deno.test("a harsh network (5xx bursts, resets, truncation, API errors, rate limit) still ends complete in one run (issue 14)", async () => {
+  const account = createAccount();
+  const albums = ["One", "Two", "Three"].map((title) =>
+    addAlbum(account, { title })
+  );
+  for (let i = 0; i < 30; i++) {
+    addPhoto(account, {
+      title: `photo ${i}`,
+      albums: i % 4 === 3 ? [] : [albums[i % 3]!.id],
+      ...(i % 10 === 9 ? { media: "video" as const } : {}),
+    });
+  }
+  await using flickr = await startFakeFlickr({ account });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    harshNetwork(flickr, 14);
+    const result = await runCliProcess(
+      ["backup", "--dir", dir, "--retry-delay", "10", "--timeout", "5", "-q"],
+      { env: fakeEnv(flickr) },
+    );
+    assertEquals(result.code, 0, result.stderr + result.stdout);
+    const faulted = flickr.requests.filter((r) => r.faults.length > 0);
+    assert(faulted.length > 20, `${faulted.length} faulted requests`);
+    const summary = JSON.parse(
+      await Deno.readTextFile(join(dir, "last_run.json")),
+    );
+    assertEquals(summary.totals.present, 30);
+    assertEquals(summary.totals.failed, 0);
   });
 });

@@ -281,6 +281,9 @@ export async function runBackupCommand(
         full: options.full ?? false,
         prune: options.prune ?? false,
         signal: controller.signal,
+        retryForMs: (options.retryFor ?? 600) * 1000,
+        // The first pass waits 15 s with the default --retry-delay of 1 s.
+        retryFirstDelayMs: options.retryDelay * 15,
       });
     } catch (error) {
       if (controller.signal.aborted) throw controller.signal.reason;
