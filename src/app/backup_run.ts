@@ -1281,11 +1281,14 @@ class BackupRun {
       const path = join(dir, name);
       const check = await inspectFile(path, expect);
       if (!check) continue;
+      // The sidecar beside it remembers what Flickr served (the file may
+      // hold our metadata since): keep that hash and size, not the file's.
+      const served = await servedFromSidecar(`${path}.json`, id);
       return {
         relPath: `${folder}/${name}`,
         path,
         adopted: true,
-        variant: {
+        variant: served ?? {
           kind: "original",
           label: "existing",
           bytes: check.bytes,
@@ -1758,6 +1761,41 @@ export async function breakHardLinks(path: string): Promise<void> {
   } catch (error) {
     await Deno.remove(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** What an earlier run's sidecar says Flickr served, if it is one of ours. */
+async function servedFromSidecar(
+  path: string,
+  id: string,
+): Promise<SavedVariant | undefined> {
+  try {
+    const info = await Deno.lstat(path);
+    if (!info.isFile || info.size > 1024 * 1024) return undefined;
+    const json = JSON.parse(await Deno.readTextFile(path));
+    const saved = json?.saved;
+    if (
+      json?.id !== id || typeof saved !== "object" || saved === null ||
+      !Number.isSafeInteger(saved.bytes) ||
+      !/^[0-9a-f]{64}$/.test(String(saved.sha256_downloaded))
+    ) return undefined;
+    const kind = ["original", "large", "stream"].includes(saved.variant)
+      ? saved.variant
+      : "original";
+    const size = (n: unknown) =>
+      typeof n === "number" && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    const width = size(saved.width);
+    const height = size(saved.height);
+    return {
+      kind,
+      label: typeof saved.label === "string" ? saved.label : "existing",
+      bytes: saved.bytes,
+      sha256Downloaded: saved.sha256_downloaded,
+      ...(width ? { width } : {}),
+      ...(height ? { height } : {}),
+    };
+  } catch {
+    return undefined;
   }
 }
 

@@ -13,6 +13,26 @@ import { STATE_FILE } from "../state/state_store.ts";
 import { TOKENS_FILE } from "./tokens_file.ts";
 
 /**
+ * Refuses a `--dir` that does not exist or is not a folder (exit 2), with
+ * the fix, before anything is opened or locked there.
+ */
+export async function requireBackupFolder(dir: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch {
+    throw new UsageError(
+      `No backup in "${dir}": the folder does not exist (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new UsageError(
+      `No backup in "${dir}": it is a file, not a folder (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,
+    );
+  }
+}
+
+/**
  * Opens the state of an existing backup read-only.
  *
  * @throws {UsageError} (exit 2) when `dir` holds no backup: a wrong `--dir`
@@ -20,11 +40,7 @@ import { TOKENS_FILE } from "./tokens_file.ts";
  * @throws {LocalFatalError} (exit 7) when the state file is damaged.
  */
 export async function openExistingState(dir: string): Promise<StateReader> {
-  if (!(await exists(dir))) {
-    throw new UsageError(
-      `No backup in "${dir}": the folder does not exist (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,
-    );
-  }
+  await requireBackupFolder(dir);
   const path = join(dir, STATE_FILE);
   if (!(await exists(path))) {
     const signedIn = await exists(join(dir, TOKENS_FILE));

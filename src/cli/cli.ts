@@ -11,8 +11,9 @@ import {
   InvalidArgumentError,
   Option,
 } from "@commander-js/extra-typings";
-import { AppError, ExitCode } from "../errors.ts";
+import { AppError, ExitCode, UsageError } from "../errors.ts";
 import { redact } from "../redact.ts";
+import { stripControl } from "./output.ts";
 import { runLoginCommand } from "./commands/login.ts";
 import { runBackupCommand } from "./commands/backup.ts";
 import { runStatusCommand } from "./commands/status.ts";
@@ -300,6 +301,20 @@ export async function runCli(args: string[], deps: CliDeps): Promise<number> {
   let code: number = ExitCode.Ok;
   const program = buildProgram(deps, (result) => code = result);
   try {
+    // "backup" is the default command, so a mistyped command would read as
+    // an argument of it ("too many arguments"): name the real problem.
+    const first = args[0];
+    const commands = program.commands.map((command) => command.name());
+    if (
+      first !== undefined && !first.startsWith("-") &&
+      !commands.includes(first) && first !== "help"
+    ) {
+      throw new UsageError(
+        `unknown command "${first}" (commands: ${
+          commands.join(", ")
+        }; run with --help for usage)`,
+      );
+    }
     await program.parseAsync(args, { from: "user" });
     return code;
   } catch (error) {
@@ -317,7 +332,7 @@ export function reportError(error: unknown, deps: CliDeps): number {
     return ExitCode.Usage; // commander has already printed the message
   }
   if (error instanceof AppError) {
-    deps.terminal.err(`error: ${redact(error.message)}\n`);
+    deps.terminal.err(`error: ${stripControl(redact(error.message))}\n`);
     return error.exitCode;
   }
   const text = error instanceof Error

@@ -73,17 +73,22 @@ export async function chooseBackupDir(
   deps: CliDeps,
   dir: string | undefined,
 ): Promise<string> {
-  if (!dir?.trim() && deps.terminal.stdinIsTty) {
+  if (dir === undefined && deps.terminal.stdinIsTty) {
     const answer = await deps.prompter.input("Backup folder:", {
       default: DEFAULT_DIR,
     });
-    return backupDir(deps, answer);
+    return backupDir(deps, answer.trim() || DEFAULT_DIR);
   }
   return backupDir(deps, dir);
 }
 
 /** Resolves the backup folder from flags/env, or the default. */
 export function backupDir(deps: CliDeps, dir: string | undefined): string {
+  if (dir !== undefined && dir.trim() === "") {
+    throw new UsageError(
+      `The backup folder is empty (--dir "" or FLICKR_BACKUP_DIR=""): name a folder, or leave it out for "${DEFAULT_DIR}"`,
+    );
+  }
   const chosen = dir?.trim() || DEFAULT_DIR;
   if (chosen.includes("\0")) {
     throw new UsageError(`Cannot use "${chosen}" as the backup folder`);

@@ -37,7 +37,7 @@ export class TerminalReporter implements Reporter {
   }
 
   #clean(message: string): string {
-    return redact(message, this.#options.secrets);
+    return stripControl(redact(message, this.#options.secrets));
   }
 
   #print(message: string, stream: "out" | "err"): void {
@@ -62,6 +62,13 @@ export class TerminalReporter implements Reporter {
     const text = this.#clean(message);
     this.#options.logger?.warn(text);
     if (!this.#options.quiet) this.#print(`warning: ${text}`, "err");
+  }
+
+  /** A warning shown even with `--quiet` (e.g. a readable token file). */
+  important(message: string): void {
+    const text = this.#clean(message);
+    this.#options.logger?.warn(text);
+    this.#print(`warning: ${text}`, "err");
   }
 
   error(message: string): void {
@@ -100,6 +107,16 @@ export class TerminalReporter implements Reporter {
   close(): void {
     this.#clearBar();
   }
+}
+
+/**
+ * Removes control characters (C0 but tab and newline, DEL, C1) from text
+ * from outside (album titles, Flickr's error messages) before it reaches a
+ * terminal or a log: no escape sequence from Flickr is ever interpreted.
+ */
+export function stripControl(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "");
 }
 
 /** One progress line: photos, bytes, rate and ETA. */
@@ -229,5 +246,6 @@ export function renderSummary(
   }
   lines.push(`  API calls: ${summary.apiCallsTotal}`);
   if (logPath) lines.push(`  log: ${logPath}`);
-  return lines.join("\n");
+  // Album titles and Flickr's messages may carry terminal escape codes.
+  return stripControl(lines.join("\n"));
 }

@@ -78,7 +78,7 @@ export class StateReader {
   static open(path: string): StateReader {
     let db: DatabaseSync | undefined;
     try {
-      db = new DatabaseSync(path, { readOnly: true });
+      db = openReadOnly(path);
       db.exec("PRAGMA busy_timeout = 5000");
       if (checkStateFile(db, path) === "empty") {
         throw new LocalFatalError(
@@ -276,5 +276,49 @@ export class StateReader {
   close(): void {
     this.#statements.clear();
     this.#db.close();
+    const copy = copies.get(this.#db);
+    if (copy) Deno.removeSync(copy, { recursive: true });
+  }
+}
+
+/** Temporary copies opened instead of a state on read-only media. */
+const copies = new WeakMap<DatabaseSync, string>();
+
+/**
+ * Opens `path` read-only. A WAL database on read-only media (a mounted
+ * copy, an archive) cannot be opened in place, since SQLite wants to create
+ * its `-shm` file there (and Deno's permission layer takes no `file:` URI
+ * with `immutable=1`): a temporary copy of the state (and its `-wal`) is
+ * opened instead and removed on close.
+ */
+function openReadOnly(path: string): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    db.prepare("SELECT count(*) FROM sqlite_master").get(); // opens for real
+    return db;
+  } catch (error) {
+    try {
+      db?.close();
+    } catch {
+      // Nothing was opened.
+    }
+    if (!/unable to open|readonly|read-only/i.test(String(error))) throw error;
+    const dir = Deno.makeTempDirSync({ prefix: "flickr-backup-state-" });
+    try {
+      const copy = `${dir}/state.sqlite`;
+      Deno.copyFileSync(path, copy);
+      try {
+        Deno.copyFileSync(`${path}-wal`, `${copy}-wal`);
+      } catch {
+        // No -wal: everything is in the main file.
+      }
+      const opened = new DatabaseSync(copy, { readOnly: true });
+      copies.set(opened, dir);
+      return opened;
+    } catch (copyError) {
+      Deno.removeSync(dir, { recursive: true });
+      throw copyError;
+    }
   }
 }

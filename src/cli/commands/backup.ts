@@ -166,7 +166,8 @@ export async function runBackupCommand(
       reporter.detail(`removed ${swept.length} leftover temporary file(s)`);
     }
     const loaded = await loadTokens(dir);
-    if (loaded?.warning) reporter.warn(loaded.warning);
+    // Shown even with --quiet: other users can read the sign-in.
+    if (loaded?.warning) reporter.important(loaded.warning);
     let tokens: SavedTokens | undefined = loaded?.tokens;
     const keys = await resolveApiKeys(deps, options, tokens).catch((error) => {
       if (!tokens && error instanceof AuthError) {

@@ -29,7 +29,10 @@ import {
   type CliDeps,
   type CommonOptions,
 } from "../options.ts";
-import { openExistingState } from "../../app/open_state.ts";
+import {
+  openExistingState,
+  requireBackupFolder,
+} from "../../app/open_state.ts";
 
 /** Flags of `verify`; the backup flags only matter with `--repair`. */
 export interface VerifyCommandOptions extends CommonOptions {
@@ -61,6 +64,7 @@ export async function runVerifyCommand(
   hooks: VerifyCommandHooks,
 ): Promise<number> {
   const dir = backupDir(deps, options.dir);
+  await requireBackupFolder(dir); // before the lock: no stack trace
   const quiet = options.quiet ?? false;
   const out = (text: string) => deps.terminal.out(text + "\n");
   const controller = new AbortController();
