@@ -322,7 +322,9 @@ export async function runBackup(
     // other calls get through, so a later listing usually completes.
     const budgetEnd = clock.now() + (options.retryForMs ?? 600_000);
     let delay = options.retryFirstDelayMs ?? 15_000;
-    for (;;) {
+    // At most 3 restarts (15 + 30 + 60 s): a real outage still ends with
+    // exit 5 in a few minutes.
+    for (let restarts = 0;; restarts++) {
       const run = new BackupRun(deps, options, store, batch);
       try {
         return await run.run(startedAt);
@@ -331,7 +333,8 @@ export async function runBackup(
           !(error instanceof AppError &&
             error.exitCode === ExitCode.Unavailable) ||
           run.listed ||
-          options.signal.aborted || clock.now() + delay > budgetEnd
+          options.signal.aborted || clock.now() + delay > budgetEnd ||
+          restarts >= 3
         ) throw error;
         reporter.info(
           `Listing broke off (${error.message}); listing again in ${
