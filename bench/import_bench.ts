@@ -10,7 +10,7 @@
  * writes sidecars and album links, and records each photo in its state.
  *
  * Usage:
- *   deno run -A bench/import_bench.ts [--quick] [--tmp DIR]
+ *   deno run -A bench/import_bench.ts [--quick] [--tmp DIR] [--photos N,M]
  *
  * `--quick`: 2 × 10 MB exports (smoke run for CI). Full: 150 MB and 300 MB
  * of 1 MB JPEGs. Prints a table and writes `bench/results/import.json`
@@ -28,7 +28,13 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const quick = Deno.args.includes("--quick");
 const tmpFlag = Deno.args.indexOf("--tmp");
 const tmpParent = tmpFlag >= 0 ? Deno.args[tmpFlag + 1] : undefined;
-const SIZES = quick
+const photosFlag = Deno.args.indexOf("--photos");
+const SIZES = photosFlag >= 0
+  ? (Deno.args[photosFlag + 1] ?? "").split(",").map((n) => ({
+    photos: Number(n),
+    bytes: 1 * MB,
+  }))
+  : quick
   ? [{ photos: 10, bytes: 1 * MB }, { photos: 20, bytes: 1 * MB }]
   : [{ photos: 150, bytes: 1 * MB }, { photos: 300, bytes: 1 * MB }];
 const RSS_GOAL = 150 * 1024 * 1024;

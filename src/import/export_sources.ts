@@ -19,7 +19,11 @@ import {
 
 // No workers (the release binary has no permission for them), native
 // DecompressionStream for deflate.
-configure({ useWebWorkers: false, useCompressionStream: true });
+configure({
+  useWebWorkers: false,
+  useCompressionStream: true,
+  chunkSize: 64 * 1024,
+});
 
 /** One file of the export, wherever it is. */
 export interface ExportEntry {
@@ -199,10 +203,9 @@ export async function copyEntryTo(
       using input = await Deno.open(entry.ref, { read: true });
       await input.readable.pipeTo(sink);
     } else {
-      await entry.ref.getData(sink, {
-        checkSignature: true,
-        ...(signal ? { signal } : {}),
-      });
+      // No `signal` option: zip.js would keep a listener on the run's signal
+      // per entry; the sink checks it instead.
+      await entry.ref.getData(sink, { checkSignature: true });
     }
     await out.sync();
     await writer.close();
