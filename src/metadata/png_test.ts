@@ -14,7 +14,7 @@ import {
   rebuildPngHeader,
   verifyPngHeader,
 } from "./png.ts";
-import { buildXmpPacket } from "./xmp.ts";
+import { buildXmpPacket } from "./merge_xmp_packet.ts";
 
 const meta: PhotoMetadata = {
   title: "PNG title",

@@ -6,15 +6,13 @@ import {
 import { utf8 } from "./_bytes.ts";
 import { TRUNCATION_MARKER } from "./fields.ts";
 import {
-  buildXmpPacket,
   escapeXml,
-  findOurDescription,
-  fitXmpPacket,
   FLICKR_BACKUP_NS,
   formatXmpCoordinate,
-  mergeXmpPacket,
   type XmpFields,
-} from "./xmp.ts";
+} from "./build_description.ts";
+import { buildXmpPacket, mergeXmpPacket } from "./merge_xmp_packet.ts";
+import { findOurDescription, fitXmpPacket } from "./xmp.ts";
 
 const fields: XmpFields = {
   title: "A & B <c>",
