@@ -1,0 +1,123 @@
+/**
+ * The retry loop around single attempts: backoff, `Retry-After`, restarts,
+ * repeated 403/404s, and what happens to the part file when it gives up.
+ *
+ * @module
+ */
+
+import * as path from "node:path";
+import { AppError } from "../errors.ts";
+import { backoffDelay } from "../http/backoff.ts";
+import { redactUrl } from "./_http_headers.ts";
+import { attemptOnce } from "./_attempt.ts";
+import { AttemptError } from "./_attempt_error.ts";
+import {
+  DownloadFailedError,
+  type DownloadRequest,
+  type DownloadResult,
+  type Settings,
+} from "./_download_types.ts";
+import {
+  isResumable,
+  loadPart,
+  local,
+  partPathsFor,
+  removePart,
+  resetPart,
+} from "./_part_file.ts";
+
+/** CDN 403/404s that go away when retried: at most this many tries. */
+const MAX_FORBIDDEN_OR_NOT_FOUND = 3;
+export async function downloadFile(
+  s: Settings,
+  req: DownloadRequest,
+): Promise<DownloadResult> {
+  const dest = path.resolve(req.dest);
+  const dir = path.dirname(dest);
+  const paths = partPathsFor(dest);
+  const safeUrl = redactUrl(req.url);
+  const signal = req.signal;
+  signal?.throwIfAborted();
+  let protocol: string;
+  try {
+    protocol = new URL(req.url).protocol;
+  } catch {
+    protocol = "";
+  }
+  if (protocol !== "https:" && protocol !== "http:") {
+    // fetch() also reads file: and data: URLs; a URL from an API response
+    // must never copy local files into the backup.
+    throw new DownloadFailedError({
+      url: safeUrl,
+      reason: "only http and https URLs can be downloaded",
+      transient: false,
+    });
+  }
+  await local(dir, () => Deno.mkdir(dir, { recursive: true }));
+  const state = await loadPart(paths, safeUrl, signal);
+
+  let attempt = 0;
+  let forbiddenOrNotFound = 0;
+  try {
+    while (true) {
+      attempt++;
+      try {
+        return await attemptOnce(s, req, dest, paths, safeUrl, state, attempt);
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason;
+        if (!(err instanceof AttemptError)) throw err;
+        if (err.extra.discard) await resetPart(state, paths);
+        const status = err.extra.status;
+        const fail = (transient: boolean, reason = err.message) =>
+          new DownloadFailedError(
+            {
+              url: safeUrl,
+              reason,
+              transient,
+              ...(status !== undefined ? { status } : {}),
+            },
+            err.extra.message,
+          );
+        if (err.kind === "permanent") throw fail(false);
+        if (status === 403 || status === 404) {
+          forbiddenOrNotFound++;
+          if (forbiddenOrNotFound >= MAX_FORBIDDEN_OR_NOT_FOUND) {
+            throw fail(
+              false,
+              `${err.message} (${forbiddenOrNotFound} times)`,
+            );
+          }
+        }
+        if (attempt >= s.attempts) {
+          throw fail(true, `${err.message} (after ${attempt} attempts)`);
+        }
+        if (err.kind === "restart") {
+          await resetPart(state, paths);
+          continue;
+        }
+        const retryAfter = err.extra.retryAfterMs;
+        if (retryAfter !== undefined && retryAfter > s.maxRetryAfterMs) {
+          throw fail(
+            true,
+            `${err.message}; the server asked to wait ${
+              Math.ceil(retryAfter / 1000)
+            } s, more than the ${Math.ceil(s.maxRetryAfterMs / 1000)} s limit`,
+          );
+        }
+        const delay = retryAfter ?? backoffDelay(
+          { baseMs: s.baseDelayMs, maxMs: s.maxDelayMs, jitter: "full" },
+          attempt - 1,
+          s.random,
+        );
+        await s.clock.sleep(delay, signal);
+      }
+    }
+  } catch (err) {
+    // Expected failures and aborts keep a resumable part for the next run;
+    // an unexpected error (a bug) does not trust it.
+    const keepPart = (err instanceof AppError || signal?.aborted === true) &&
+      isResumable(state);
+    if (!keepPart) await removePart(paths);
+    throw err;
+  }
+}
