@@ -7,6 +7,7 @@
  */
 
 import { parseRetryAfter } from "../http/backoff.ts";
+import { RETRYABLE_STATUSES } from "../http/retry.ts";
 import {
   isStrongEtag,
   parseContentLength,
@@ -21,8 +22,6 @@ import {
 import { AttemptError } from "./_attempt_error.ts";
 import { type PartState } from "./_part_file.ts";
 
-/** Statuses worth another try (curl `--retry`, plus 425). */
-const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 /** What to do with a 200/206 response. */
 interface ResponsePlan {
   /** Byte offset the body starts at in the file (0 or the part size). */

@@ -67,6 +67,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   rateLimitFloorMs: 10_000,
 };
 
+/**
+ * HTTP statuses worth another try (curl `--retry`, plus 425): the one list
+ * for API calls and file downloads.
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([
+  408,
+  425,
+  429,
+  500,
+  502,
+  503,
+  504,
+]);
+
 /** Reported before each wait, for logs and progress output. */
 export interface RetryEvent {
   /** What was being done, e.g. `"flickr.photosets.getList"`. */
@@ -225,7 +239,7 @@ export async function retrying<T>(
 
 /**
  * Returns a {@link TransientError} for a response status worth retrying
- * (408, 425, 429, 500, 502, 503, 504), reading `Retry-After` from it, or
+ * ({@link RETRYABLE_STATUSES}), reading `Retry-After` from it, or
  * undefined. The caller still owns the body.
  */
 export function transientForStatus(
@@ -233,7 +247,7 @@ export function transientForStatus(
   nowMs: number,
 ): TransientError | undefined {
   const status = response.status;
-  if (![408, 425, 429, 500, 502, 503, 504].includes(status)) return undefined;
+  if (!RETRYABLE_STATUSES.has(status)) return undefined;
   const retryAfterMs = status === 429 || status === 503
     ? parseRetryAfter(response.headers.get("retry-after"), nowMs)
     : undefined;
