@@ -105,14 +105,7 @@ const CLI_PLATFORM = new Set([
 const KNOWN_EXCEPTIONS = new Set([
   // cli/ builds the real parts itself (second composition root).
   "src/cli/options.ts -> src/http/http_client.ts",
-  "src/cli/commands/backup.ts -> src/download/download_queue.ts",
-  "src/cli/commands/backup.ts -> src/download/file_download.ts",
-  "src/cli/commands/backup.ts -> src/flickr/client.ts",
   "src/cli/commands/backup.ts -> src/flickr/endpoints.ts",
-  "src/cli/commands/backup.ts -> src/http/pacer.ts",
-  "src/cli/commands/backup.ts -> src/metadata/embed.ts",
-  "src/cli/commands/backup.ts -> src/metadata/embed_small.ts",
-  "src/cli/commands/backup.ts -> src/metadata/fields.ts",
   "src/cli/commands/backup.ts -> src/platform/fs.ts",
   "src/cli/commands/backup.ts -> src/platform/lock.ts",
   "src/cli/commands/login.ts -> src/flickr/endpoints.ts",

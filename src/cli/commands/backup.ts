@@ -16,30 +16,10 @@ import {
   LocalFatalError,
 } from "../../errors.ts";
 import { flickrEndpoints } from "../../flickr/endpoints.ts";
-import { createFlickrClient } from "../../flickr/client.ts";
-import { DEFAULT_PER_HOUR, Pacer } from "../../http/pacer.ts";
-import { type BackupFiles, runBackup } from "../../app/backup_run.ts";
+import { backupAccount, sweepLeftovers } from "../../app/backup_account.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
-import { albumFolderNames } from "../../app/folder_names.ts";
-import {
-  createDownloader,
-  sweepTempFiles,
-} from "../../download/file_download.ts";
-import { runQueue } from "../../download/download_queue.ts";
-import { embedMetadata, setFileTimes } from "../../metadata/embed.ts";
-import {
-  embedSmallJpeg,
-  SMALL_FILE_BYTES,
-} from "../../metadata/embed_small.ts";
-import { dateResolutionToLocalDate } from "../../metadata/fields.ts";
-import {
-  atomicWriteFile,
-  classifyFsError,
-  exists,
-  fsyncDir,
-  linkOrCopy,
-} from "../../platform/fs.ts";
+import { atomicWriteFile, classifyFsError, exists } from "../../platform/fs.ts";
 import { acquireLock } from "../../platform/lock.ts";
 import { redact } from "../../redact.ts";
 import { renderSummary, TerminalReporter } from "../output.ts";
@@ -54,9 +34,6 @@ import {
 } from "../options.ts";
 
 export type { BackupCommandOptions };
-
-/** Photos below this size are fetched again rather than resumed. */
-const RESUME_MIN_BYTES = 1_000_000;
 
 /** How many per-run log files are kept in the backup folder. */
 export const KEPT_LOGS = 30;
@@ -161,9 +138,9 @@ export async function runBackupCommand(
   try {
     logger.info(`flickr-backup ${deps.version}: backup of "${dir}" started`);
     // Leftovers of a killed run; only our own patterns, only under the lock.
-    const swept = await sweepTempFiles(dir);
-    if (swept.length) {
-      reporter.detail(`removed ${swept.length} leftover temporary file(s)`);
+    const swept = await sweepLeftovers(dir);
+    if (swept) {
+      reporter.detail(`removed ${swept} leftover temporary file(s)`);
     }
     const loaded = await loadTokens(dir);
     // Shown even with --quiet: other users can read the sign-in.
@@ -197,83 +174,19 @@ export async function runBackupCommand(
     }
     secrets.push(tokens.oauthToken, tokens.oauthTokenSecret);
 
-    const pacer = new Pacer({
-      clock: deps.clock,
-      perHour: options.apiBudget ?? DEFAULT_PER_HOUR,
-    });
-    const flickr = createFlickrClient({
-      http: deps.http,
-      clock: deps.clock,
-      pacer,
-      endpoints,
-      credentials: {
-        consumerKey: keys.apiKey,
-        consumerSecret: keys.apiSecret,
-        token: tokens.oauthToken,
-        tokenSecret: tokens.oauthTokenSecret,
-      },
-      retry: { baseMs: options.retryDelay },
-      // SIGINT/SIGTERM abort calls in flight and every later one (listing
-      // included); no call waits longer than --timeout for its answer.
-      signal: controller.signal,
-      requestTimeoutMs: options.timeout * 1000,
-      onRetry: (event) => reporter.detail(event.message),
-    });
-    const downloader = createDownloader({
-      http: deps.http,
-      clock: deps.clock,
-      baseDelayMs: options.retryDelay,
-      idleTimeoutMs: options.timeout * 1000,
-      resumeMinBytes: RESUME_MIN_BYTES,
-    });
-    const files: BackupFiles = {
-      embedMetadata: async (path, meta, size, syncDir) => {
-        // The file's modification time is the date taken (sorts right in
-        // file browsers and photo apps that fall back to it).
-        const small = size !== undefined && size <= SMALL_FILE_BYTES
-          ? await embedSmallJpeg(path, meta, {
-            mtimeFor: dateResolutionToLocalDate,
-            ...(syncDir === false ? { syncDir } : {}),
-          })
-          : undefined;
-        const result = small ?? await embedMetadata(path, meta);
-        if (!small) {
-          const taken = dateResolutionToLocalDate(result.date);
-          if (taken) await setFileTimes(path, taken);
-        }
-        const sidecar = result.sidecar;
-        return {
-          status: result.status,
-          format: result.format,
-          warnings: result.warnings,
-          dateSource: result.dateSource,
-          ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
-          ...(sidecar && sidecar.status !== "skipped"
-            ? { xmpSidecar: sidecar.path }
-            : {}),
-          ...(result.sha256 !== undefined && result.bytes !== undefined
-            ? { written: { bytes: result.bytes, sha256: result.sha256 } }
-            : {}),
-        };
-      },
-      atomicWriteFile: (path, data, writeOptions) =>
-        atomicWriteFile(path, data, writeOptions),
-      syncDir: (dir) => fsyncDir(dir),
-      linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),
-      folderNames: (albums) => albumFolderNames(albums),
-      runQueue: (items, worker, queueOptions) =>
-        runQueue(items, worker, queueOptions),
-    };
     let summary;
     try {
-      summary = await runBackup({
-        flickr,
-        downloader,
-        files,
+      summary = await backupAccount({
+        http: deps.http,
         clock: deps.clock,
+        endpoints,
         reporter,
-        pacer,
-      }, {
+        keys,
+        tokens,
+        apiBudget: options.apiBudget,
+        retryDelayMs: options.retryDelay,
+        timeoutMs: options.timeout * 1000,
+        signal: controller.signal,
         root: dir,
         concurrency: options.concurrency,
         albumLinks: options.albumLinks,
@@ -281,7 +194,6 @@ export async function runBackupCommand(
         embed: options.embed,
         full: options.full ?? false,
         prune: options.prune ?? false,
-        signal: controller.signal,
         retryForMs: (options.retryFor ?? 600) * 1000,
         // The first pass waits 15 s with the default --retry-delay of 1 s.
         retryFirstDelayMs: options.retryDelay * 15,

@@ -1,0 +1,120 @@
+/**
+ * The composition root of a backup run: the real Flickr client, pacer,
+ * downloader and file/metadata operations wired into `BackupDeps`. The CLI
+ * reaches them only through `backupAccount` (backup_account.ts).
+ *
+ * @module
+ */
+
+import type { HttpClient } from "../http/http_client.ts";
+import type { Clock } from "../platform/clock.ts";
+import type { FlickrEndpoints } from "../flickr/endpoints.ts";
+import { createFlickrClient } from "../flickr/client.ts";
+import { DEFAULT_PER_HOUR, Pacer } from "../http/pacer.ts";
+import { createDownloader } from "../download/file_download.ts";
+import { runQueue } from "../download/download_queue.ts";
+import { embedMetadata, setFileTimes } from "../metadata/embed.ts";
+import { embedSmallJpeg, SMALL_FILE_BYTES } from "../metadata/embed_small.ts";
+import { dateResolutionToLocalDate } from "../metadata/fields.ts";
+import { atomicWriteFile, fsyncDir, linkOrCopy } from "../platform/fs.ts";
+import { albumFolderNames } from "./folder_names.ts";
+import type { Reporter } from "./reporter.ts";
+import type { BackupDeps, BackupFiles } from "./backup_ports.ts";
+
+/** Photos below this size are fetched again rather than resumed. */
+const RESUME_MIN_BYTES = 1_000_000;
+
+/** What the real parts are built from. */
+export interface ComposeBackupInput {
+  http: HttpClient;
+  clock: Clock;
+  endpoints: FlickrEndpoints;
+  reporter: Reporter;
+  keys: { apiKey: string; apiSecret: string };
+  tokens: { oauthToken: string; oauthTokenSecret: string };
+  /** Calls per hour (--api-budget). */
+  apiBudget?: number | undefined;
+  /** Base delay of retries (--retry-delay, in ms). */
+  retryDelayMs: number;
+  /** Longest wait for an answer or for download progress (--timeout, ms). */
+  timeoutMs: number;
+  /** Aborts calls in flight and every later one (listing included). */
+  signal: AbortSignal;
+}
+
+/** The real dependencies of a run. */
+export function composeBackup(input: ComposeBackupInput): BackupDeps {
+  const { http, clock, reporter } = input;
+  const pacer = new Pacer({
+    clock,
+    perHour: input.apiBudget ?? DEFAULT_PER_HOUR,
+  });
+  const flickr = createFlickrClient({
+    http,
+    clock,
+    pacer,
+    endpoints: input.endpoints,
+    credentials: {
+      consumerKey: input.keys.apiKey,
+      consumerSecret: input.keys.apiSecret,
+      token: input.tokens.oauthToken,
+      tokenSecret: input.tokens.oauthTokenSecret,
+    },
+    retry: { baseMs: input.retryDelayMs },
+    // SIGINT/SIGTERM abort calls in flight and every later one (listing
+    // included); no call waits longer than --timeout for its answer.
+    signal: input.signal,
+    requestTimeoutMs: input.timeoutMs,
+    onRetry: (event) => reporter.detail(event.message),
+  });
+  const downloader = createDownloader({
+    http,
+    clock,
+    baseDelayMs: input.retryDelayMs,
+    idleTimeoutMs: input.timeoutMs,
+    resumeMinBytes: RESUME_MIN_BYTES,
+  });
+  return { flickr, downloader, files: realFiles(), clock, reporter, pacer };
+}
+
+/** The file-system and metadata operations of a run, on the real disk. */
+export function realFiles(): BackupFiles {
+  return {
+    embedMetadata: async (path, meta, size, syncDir) => {
+      // The file's modification time is the date taken (sorts right in
+      // file browsers and photo apps that fall back to it).
+      const small = size !== undefined && size <= SMALL_FILE_BYTES
+        ? await embedSmallJpeg(path, meta, {
+          mtimeFor: dateResolutionToLocalDate,
+          ...(syncDir === false ? { syncDir } : {}),
+        })
+        : undefined;
+      const result = small ?? await embedMetadata(path, meta);
+      if (!small) {
+        const taken = dateResolutionToLocalDate(result.date);
+        if (taken) await setFileTimes(path, taken);
+      }
+      const sidecar = result.sidecar;
+      return {
+        status: result.status,
+        format: result.format,
+        warnings: result.warnings,
+        dateSource: result.dateSource,
+        ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
+        ...(sidecar && sidecar.status !== "skipped"
+          ? { xmpSidecar: sidecar.path }
+          : {}),
+        ...(result.sha256 !== undefined && result.bytes !== undefined
+          ? { written: { bytes: result.bytes, sha256: result.sha256 } }
+          : {}),
+      };
+    },
+    atomicWriteFile: (path, data, writeOptions) =>
+      atomicWriteFile(path, data, writeOptions),
+    syncDir: (dir) => fsyncDir(dir),
+    linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),
+    folderNames: (albums) => albumFolderNames(albums),
+    runQueue: (items, worker, queueOptions) =>
+      runQueue(items, worker, queueOptions),
+  };
+}
