@@ -251,3 +251,20 @@ Deno.test("a Windows checkout keeps LF line ends (deno fmt --check passes there)
   const attributes = await Deno.readTextFile(`${ROOT}.gitattributes`);
   assert(/^\* text=auto eol=lf$/m.test(attributes), attributes);
 });
+
+Deno.test("the README's test and demo commands fill the npm cache before any CLI child starts, and children never download", async () => {
+  const all = denoJson.tasks as Record<string, unknown>;
+  assertEquals(all.prepare, {
+    description: (all.prepare as { description: string }).description,
+    command: "deno install --frozen",
+  });
+  for (const name of ["test", "demo"]) {
+    const task = all[name] as { dependencies?: string[] };
+    assertEquals(task.dependencies, ["prepare"], name);
+  }
+  const helper = await Deno.readTextFile(`${ROOT}tests/helpers/cli.ts`);
+  assert(
+    helper.includes('args: ["run", "--cached-only", ...testFlags()'),
+    "spawnCli runs the CLI with --cached-only",
+  );
+});
