@@ -1,0 +1,300 @@
+/**
+ * Photos (items) in the state: listing, status, placements, counts.
+ *
+ * @module
+ */
+
+import { AlbumsState } from "./state_albums.ts";
+import {
+  ALBUM_SIGNATURE_SQL,
+  type AlbumRow,
+  type PhotoRow,
+  type PhotoStatus,
+  type Placement,
+  type StatusCounts,
+  toPhotoRow,
+} from "./state_rows.ts";
+
+/** {@link AlbumsState} plus photos. */
+export class ItemsState extends AlbumsState {
+  /** Carries every photo still on Flickr into `runId` (incremental runs). */
+  carryPhotos(runId: number): void {
+    this.stmt(
+      "UPDATE photos SET seen_run = ? WHERE deleted_on_flickr = 0",
+    ).run(runId);
+  }
+
+  /** Photos the backup knows that are still on Flickr. */
+  aliveCount(): number {
+    const row = this.stmt(
+      "SELECT count(*) AS n FROM photos WHERE deleted_on_flickr = 0",
+    ).get() as { n: number };
+    return Number(row.n);
+  }
+
+  /**
+   * Photos not seen by a full listing of `runId`; with `includeGone`, also
+   * those flagged deleted earlier and not pruned (to confirm them again).
+   */
+  unseenPhotos(runId: number, includeGone = false): PhotoRow[] {
+    return (this.stmt(
+      `SELECT * FROM photos WHERE seen_run != ? AND (deleted_on_flickr = 0 OR (? AND pruned_to = '')) ORDER BY id`,
+    ).all(runId, includeGone ? 1 : 0) as Record<string, unknown>[]).map(
+      toPhotoRow,
+    );
+  }
+
+  /**
+   * Keeps photos a listing missed as part of `runId` (they are still on
+   * Flickr, or not known to be gone); `revive` clears an earlier deletion
+   * flag (Flickr answered for the photo).
+   */
+  keepPhotos(ids: string[], runId: number, revive: boolean): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.stmt(
+          `UPDATE photos SET seen_run = ?,
+             deleted_on_flickr = CASE WHEN ? THEN 0 ELSE deleted_on_flickr END
+           WHERE id = ?`,
+        ).run(runId, revive ? 1 : 0, id);
+      }
+    });
+  }
+
+  /** Flags photos as deleted on Flickr (they stay in the backup). */
+  markPhotosGone(ids: string[]): void {
+    this.transaction(() => {
+      for (const id of ids) {
+        this.stmt("UPDATE photos SET deleted_on_flickr = 1 WHERE id = ?").run(
+          id,
+        );
+      }
+    });
+  }
+
+  /** Photos deleted on Flickr that are still in the backup. */
+  gonePhotos(): PhotoRow[] {
+    return (this.stmt(
+      "SELECT * FROM photos WHERE deleted_on_flickr = 1 AND pruned_to = '' ORDER BY id",
+    ).all() as Record<string, unknown>[]).map(toPhotoRow);
+  }
+
+  /** Records that a deleted photo's files were moved to the trash. */
+  markPruned(id: string, trashDir: string): void {
+    this.transaction(() => {
+      this.stmt("UPDATE photos SET pruned_to = ? WHERE id = ?").run(
+        trashDir,
+        id,
+      );
+      this.stmt("DELETE FROM placements WHERE photo_id = ?").run(id);
+    });
+  }
+
+  /**
+   * Done photos seen in `runId` whose files or sidecars are stale: Flickr
+   * metadata changed since it was applied, or their albums (ids, titles,
+   * folders) differ from what their placements and sidecars show.
+   */
+  photosToRefresh(runId: number): string[] {
+    return (this.stmt(
+      `SELECT id FROM photos
+       WHERE seen_run = ? AND status = 'done' AND (
+         last_update > applied_update OR applied_albums != ${ALBUM_SIGNATURE_SQL}
+       ) ORDER BY id`,
+    ).all(runId, runId) as { id: string }[]).map((row) => row.id);
+  }
+
+  /**
+   * Records a photo seen in a listing. Keeps the download state; a changed
+   * original secret sends the photo back to `pending`.
+   */
+  recordListedPhoto(
+    photo: {
+      id: string;
+      media: string;
+      lastUpdate: number;
+      originalSecret: string;
+    },
+    infoJson: string,
+    runId: number,
+  ): void {
+    this.stmt(
+      `INSERT INTO photos(id, media, last_update, original_secret, info_json, seen_run)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET media = excluded.media, last_update = excluded.last_update,
+         info_json = excluded.info_json, seen_run = excluded.seen_run, deleted_on_flickr = 0,
+         status = CASE WHEN photos.status = 'done' AND photos.original_secret != excluded.original_secret
+                        AND excluded.original_secret != '' THEN 'pending' ELSE photos.status END,
+         original_secret = excluded.original_secret`,
+    ).run(
+      photo.id,
+      photo.media,
+      photo.lastUpdate,
+      photo.originalSecret,
+      infoJson,
+      runId,
+    );
+  }
+
+  /** One photo's row. */
+  photo(id: string): PhotoRow | undefined {
+    const row = this.stmt("SELECT * FROM photos WHERE id = ?").get(id) as
+      | Record<string, unknown>
+      | undefined;
+    return row ? toPhotoRow(row) : undefined;
+  }
+
+  /** Ids of photos seen in `runId` that still need work, in a stable order. */
+  photosToProcess(runId: number): string[] {
+    return (this.stmt(
+      `SELECT id FROM photos WHERE seen_run = ? AND status != 'done' AND deleted_on_flickr = 0 ORDER BY id`,
+    ).all(runId) as { id: string }[]).map((row) => row.id);
+  }
+
+  /** Ids of done photos seen in `runId`. */
+  donePhotos(runId: number): string[] {
+    return (this.stmt(
+      `SELECT id FROM photos WHERE seen_run = ? AND status = 'done' ORDER BY id`,
+    ).all(runId) as { id: string }[]).map((row) => row.id);
+  }
+
+  /** Marks a photo durable: file, sidecar and links are on disk. */
+  markDone(
+    id: string,
+    done: {
+      variant: string;
+      relPath: string;
+      bytes: number;
+      sha256: string;
+      appliedUpdate: number;
+      appliedAlbums?: string;
+      /** Size and SHA-256 of the file as Flickr served it. */
+      sourceBytes: number;
+      sourceSha256: string;
+      /** What was saved (kind, label, size), as JSON, for later sidecars. */
+      savedJson?: string;
+      placements: { albumId: string; relPath: string }[];
+    },
+  ): void {
+    this.transaction(() => {
+      this.stmt(
+        `UPDATE photos SET status = 'done', variant = ?, rel_path = ?, bytes = ?, sha256 = ?,
+           applied_update = ?, applied_albums = ?, source_bytes = ?, source_sha256 = ?,
+           saved_json = ?, last_error = '' WHERE id = ?`,
+      ).run(
+        done.variant,
+        done.relPath,
+        done.bytes,
+        done.sha256,
+        done.appliedUpdate,
+        done.appliedAlbums ?? "",
+        done.sourceBytes,
+        done.sourceSha256,
+        done.savedJson ?? "{}",
+        id,
+      );
+      this.stmt("DELETE FROM placements WHERE photo_id = ?").run(id);
+      for (const placement of done.placements) {
+        this.stmt(
+          "INSERT INTO placements(photo_id, album_id, rel_path) VALUES (?, ?, ?)",
+        ).run(id, placement.albumId, placement.relPath);
+      }
+    });
+  }
+
+  /** Records a failed attempt; the photo is retried on the next run. */
+  markFailed(id: string, error: string): void {
+    this.stmt(
+      "UPDATE photos SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?",
+    ).run(error, id);
+  }
+
+  /** Records a photo deliberately not saved (e.g. `--originals-only`). */
+  markSkipped(id: string, reason: string): void {
+    this.stmt(
+      "UPDATE photos SET status = 'skipped', last_error = ? WHERE id = ?",
+    ).run(reason, id);
+  }
+
+  /** Where a photo's copies are. */
+  placements(photoId: string): Placement[] {
+    return (this.stmt(
+      `SELECT p.photo_id, p.album_id, p.rel_path, COALESCE(m.position, 0) AS position
+       FROM placements p LEFT JOIN memberships m ON m.album_id = p.album_id AND m.photo_id = p.photo_id
+       WHERE p.photo_id = ?`,
+    ).all(photoId) as Record<string, unknown>[]).map((row) => ({
+      photoId: String(row.photo_id),
+      albumId: String(row.album_id),
+      position: Number(row.position),
+      relPath: String(row.rel_path),
+    }));
+  }
+
+  /** Counts photos by status among those seen in `runId` (or all). */
+  counts(runId?: number): StatusCounts {
+    const where = runId === undefined ? "" : "WHERE seen_run = ?";
+    const args = runId === undefined ? [] : [runId];
+    const row = this.stmt(
+      `SELECT count(*) AS total,
+        sum(status = 'done') AS done, sum(status = 'failed') AS failed,
+        sum(status = 'pending') AS pending, sum(status = 'skipped') AS skipped,
+        sum(status = 'done' AND variant != 'original') AS non_original,
+        sum(CASE WHEN status = 'done' THEN bytes ELSE 0 END) AS bytes
+       FROM photos ${where}`,
+    ).get(...args) as Record<string, number | null>;
+    return {
+      total: Number(row.total ?? 0),
+      done: Number(row.done ?? 0),
+      failed: Number(row.failed ?? 0),
+      pending: Number(row.pending ?? 0),
+      skipped: Number(row.skipped ?? 0),
+      nonOriginal: Number(row.non_original ?? 0),
+      bytes: Number(row.bytes ?? 0),
+    };
+  }
+
+  /** Per album: photos listed on Flickr in `runId` and how many are done. */
+  albumCompleteness(
+    runId: number,
+  ): { album: AlbumRow; listed: number; done: number }[] {
+    const rows = this.stmt(
+      `SELECT a.id AS id, count(m.photo_id) AS listed, sum(p.status = 'done') AS done
+       FROM albums a
+       LEFT JOIN memberships m ON m.album_id = a.id AND m.seen_run = ?
+       LEFT JOIN photos p ON p.id = m.photo_id
+       WHERE a.seen_run = ?
+       GROUP BY a.id`,
+    ).all(runId, runId) as Record<string, unknown>[];
+    const byId = new Map(this.albums().map((album) => [album.id, album]));
+    return rows.flatMap((row) => {
+      const album = byId.get(String(row.id));
+      return album
+        ? [{ album, listed: Number(row.listed), done: Number(row.done ?? 0) }]
+        : [];
+    }).sort((a, b) => a.album.position - b.album.position);
+  }
+
+  /** Photos seen in `runId` that are in no album, and how many are done. */
+  unsortedCompleteness(runId: number): { listed: number; done: number } {
+    const row = this.stmt(
+      `SELECT count(*) AS listed, sum(p.status = 'done') AS done FROM photos p
+       WHERE p.seen_run = ? AND NOT EXISTS (
+         SELECT 1 FROM memberships m WHERE m.photo_id = p.id AND m.seen_run = ?)`,
+    ).get(runId, runId) as Record<string, number | null>;
+    return { listed: Number(row.listed ?? 0), done: Number(row.done ?? 0) };
+  }
+
+  /** Rows with a given status among those seen in `runId`. */
+  photosWithStatus(status: PhotoStatus, runId: number): PhotoRow[] {
+    return (this.stmt(
+      "SELECT * FROM photos WHERE status = ? AND seen_run = ? ORDER BY id",
+    ).all(status, runId) as Record<string, unknown>[]).map(toPhotoRow);
+  }
+
+  /** Done rows whose saved variant is not the original, seen in `runId`. */
+  nonOriginalPhotos(runId: number): PhotoRow[] {
+    return (this.stmt(
+      "SELECT * FROM photos WHERE status = 'done' AND variant != 'original' AND seen_run = ? ORDER BY id",
+    ).all(runId) as Record<string, unknown>[]).map(toPhotoRow);
+  }
+}
