@@ -129,10 +129,14 @@ export async function runBackup(
   }
 }
 
-export async function runOnce(
+/**
+ * Signs in and lists the account (the whole of it, or the changes since the
+ * last complete listing), then deletions, album renames and --prune.
+ */
+async function listAccount(
   run: RunContext,
   startedAt: Date,
-): Promise<BackupSummary> {
+): Promise<{ full: boolean; flickrCount: number | undefined }> {
   const { flickr, reporter } = run.deps;
   const previous = run.store.lastCompleteListing();
   run.runId = run.store.beginRun(startedAt.getTime());
@@ -183,7 +187,16 @@ export async function runOnce(
   await applyFolderNames(run);
   if (run.options.prune) await prune(run);
 
-  run.listed = true;
+  return { full, flickrCount: person.photosCount };
+}
+
+/** What the downloads do: photos to fetch, then done ones to update. */
+function planWork(
+  run: RunContext,
+  full: boolean,
+  flickrCount: number | undefined,
+): { id: string; refresh: boolean }[] {
+  const { reporter } = run.deps;
   const todo = run.store.photosToProcess(run.runId);
   const refresh = run.store.photosToRefresh(run.runId);
   // Sidecars of an older schema are rewritten in place (no download).
@@ -205,12 +218,12 @@ export async function runOnce(
   run.totals.listed = counts.total;
   run.totals.alreadyDone = counts.total - todo.length;
   if (
-    full && person.photosCount !== undefined &&
-    person.photosCount !== counts.total
+    full && flickrCount !== undefined &&
+    flickrCount !== counts.total
   ) {
     warn(
       run,
-      `Flickr reports ${person.photosCount} photos and videos but the listing returned ${counts.total}; the report below shows what is on disk`,
+      `Flickr reports ${flickrCount} photos and videos but the listing returned ${counts.total}; the report below shows what is on disk`,
     );
   }
   reporter.info(
@@ -226,10 +239,20 @@ export async function runOnce(
     bytes: 0,
   };
   reporter.progress(run.progress);
-  const work = [
+  return [
     ...todo.map((id) => ({ id, refresh: false })),
     ...refresh.map((id) => ({ id, refresh: true })),
   ];
+}
+
+/** One attempt at a run: list, plan, download and finish, summarize. */
+async function runOnce(
+  run: RunContext,
+  startedAt: Date,
+): Promise<BackupSummary> {
+  const { full, flickrCount } = await listAccount(run, startedAt);
+  run.listed = true;
+  const work = planWork(run, full, flickrCount);
   let interrupted = false;
   try {
     // `--concurrency` downloads at once; as many finished files are
@@ -253,11 +276,11 @@ export async function runOnce(
   if (!interrupted && !run.upgradeFailed && run.upgrading.size) {
     run.store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
   }
-  return summarize(run, startedAt, person.photosCount, interrupted);
+  return summarize(run, startedAt, flickrCount, interrupted);
 }
 
 /** Extra passes over this run's retryable failures; true if aborted. */
-export async function retryFailed(run: RunContext): Promise<boolean> {
+async function retryFailed(run: RunContext): Promise<boolean> {
   const store = run.store;
   const stillFailed = () =>
     [...run.retryable].filter((id) => store.photo(id)?.status === "failed");

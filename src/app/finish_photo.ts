@@ -59,41 +59,12 @@ export async function finishPhoto(
   const tags = presentTags(photo, await rawTagMap(run, photo));
   const license = await licenseOf(run, photo);
   const meta = embedInput(photo, run.owner, { tags, license });
-  let embedded: SidecarContext["embedded"] = {
-    status: "disabled",
-    warnings: [],
-  };
-  let dateInFile: SidecarContext["dateInFile"] = { source: "none" };
-  let xmpSidecar: string | undefined;
-  if (run.options.embed) {
-    // Idempotent: a file that already holds these values is "unchanged".
-    const outcome = await files.embedMetadata(
-      saved.path,
-      meta,
-      saved.finalBytes,
-      false,
-    );
-    xmpSidecar = outcome.xmpSidecar;
-    embedded = {
-      status: outcome.format === "other" && xmpSidecar
-        ? "xmp-sidecar"
-        : outcome.status === "unchanged"
-        ? "written"
-        : outcome.status,
-      warnings: outcome.warnings,
-    };
-    dateInFile = {
-      source: outcome.dateSource ?? "none",
-      ...(outcome.dateValue ? { value: outcome.dateValue } : {}),
-    };
-    for (const warning of outcome.warnings) {
-      run.deps.reporter.detail(`metadata ${photo.id}: ${warning}`);
-    }
-    if (outcome.written) {
-      saved.finalBytes = outcome.written.bytes;
-      saved.finalSha256 = outcome.written.sha256;
-    }
-  }
+  const { embedded, dateInFile, xmpSidecar } = await embedMeta(
+    run,
+    photo,
+    saved,
+    meta,
+  );
   const sidecar = JSON.stringify(
     buildSidecar({
       photo,
@@ -109,12 +80,87 @@ export async function finishPhoto(
     null,
     2,
   ) + "\n";
+  const placements = await placeCopies(
+    run,
+    folders,
+    saved,
+    sidecar,
+    xmpSidecar,
+  );
+  await removeStaleCopies(run, photo.id, recordedRel, placements);
+  return placements;
+}
+
+/**
+ * Writes the metadata into the saved file (with --embed; idempotent: a file
+ * that already holds these values is "unchanged"), and says what the
+ * sidecar records of it.
+ */
+async function embedMeta(
+  run: RunContext,
+  photo: FlickrPhoto,
+  saved: SavedFile,
+  meta: EmbedInput,
+): Promise<{
+  embedded: SidecarContext["embedded"];
+  dateInFile: SidecarContext["dateInFile"];
+  xmpSidecar: string | undefined;
+}> {
+  if (!run.options.embed) {
+    return {
+      embedded: { status: "disabled", warnings: [] },
+      dateInFile: { source: "none" },
+      xmpSidecar: undefined,
+    };
+  }
+  const outcome = await run.deps.files.embedMetadata(
+    saved.path,
+    meta,
+    saved.finalBytes,
+    false,
+  );
+  const xmpSidecar = outcome.xmpSidecar;
+  for (const warning of outcome.warnings) {
+    run.deps.reporter.detail(`metadata ${photo.id}: ${warning}`);
+  }
+  if (outcome.written) {
+    saved.finalBytes = outcome.written.bytes;
+    saved.finalSha256 = outcome.written.sha256;
+  }
+  return {
+    embedded: {
+      status: outcome.format === "other" && xmpSidecar
+        ? "xmp-sidecar"
+        : outcome.status === "unchanged"
+        ? "written"
+        : outcome.status,
+      warnings: outcome.warnings,
+    },
+    dateInFile: {
+      source: outcome.dateSource ?? "none",
+      ...(outcome.dateValue ? { value: outcome.dateValue } : {}),
+    },
+    xmpSidecar,
+  };
+}
+
+/**
+ * The file in every album folder (the first holds the canonical file, the
+ * others a link or copy), each with its sidecar; one fsync per folder.
+ */
+async function placeCopies(
+  run: RunContext,
+  folders: { albumId: string; folder: string }[],
+  saved: SavedFile,
+  sidecar: string,
+  xmpSidecar: string | undefined,
+): Promise<{ albumId: string; relPath: string }[]> {
+  const { files } = run.deps;
+  const fileName = saved.relPath.split("/").pop()!;
   const placements: { albumId: string; relPath: string }[] = [];
-  const wanted = new Set<string>();
   for (const [index, place] of folders.entries()) {
     const dir = await albumDir(run, place.folder);
     const relPath = `${place.folder}/${fileName}`;
-    wanted.add(relPath);
     if (index > 0) {
       await files.linkOrCopy(
         saved.path,
@@ -136,14 +182,30 @@ export async function finishPhoto(
   }
   // One fsync per folder for the renames of the file (downloaded and
   // tagged) and its sidecar, before the state may say "done".
-  for (const place of folders) await files.syncDir(join(root, place.folder));
-  // Copies the photo no longer has: left albums go, deleted albums stay.
+  for (const place of folders) {
+    await files.syncDir(join(run.options.root, place.folder));
+  }
+  return placements;
+}
+
+/**
+ * Copies the photo no longer has: left albums go, deleted albums stay (added
+ * to `placements`, which holds the copies just placed).
+ */
+async function removeStaleCopies(
+  run: RunContext,
+  photoId: string,
+  recordedRel: string,
+  placements: { albumId: string; relPath: string }[],
+): Promise<void> {
+  const root = run.options.root;
+  const wanted = new Set(placements.map((place) => place.relPath));
   const goneAlbumIds = new Set(run.goneAlbums.map((album) => album.id));
   run.allGoneIds ??= new Set(
     run.store.goneAlbums().map((album) => album.id),
   );
   const allGone = run.allGoneIds;
-  const previous = run.store.placements(photo.id);
+  const previous = run.store.placements(photoId);
   const stale = [
     ...previous.map((p) => ({ albumId: p.albumId, relPath: p.relPath })),
   ];
@@ -163,7 +225,6 @@ export async function finishPhoto(
       if (stalePath) await Deno.remove(stalePath).catch(() => undefined);
     }
   }
-  return placements;
 }
 
 /**

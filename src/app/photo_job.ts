@@ -28,6 +28,11 @@ import { breakHardLinks } from "./file_checks.ts";
 /** A finished file this large is recorded at once, not with the batch. */
 const URGENT_BYTES = 8_000_000;
 
+/**
+ * One item of the run: its bytes saved (or, for `refresh`, the file it
+ * has), finished (metadata, sidecars, album copies) and recorded done; a
+ * failure marks it failed unless the whole run must stop.
+ */
 export async function processPhoto(
   run: RunContext,
   id: string,
@@ -91,60 +96,89 @@ export async function processPhoto(
       saved,
       row.relPath,
     );
-    const done = {
-      variant: refresh
-        ? row.variant
-        : saved.variant.kind === "original"
-        ? "original"
-        : `${saved.variant.kind}:${saved.variant.label}`,
-      relPath: saved.relPath,
-      bytes: saved.finalBytes,
-      sha256: saved.finalSha256,
-      appliedUpdate: photo.lastUpdate ?? 0,
-      appliedAlbums: run.store.albumSignature(id, run.runId),
-      sourceBytes: saved.variant.bytes,
-      sourceSha256: saved.variant.sha256Downloaded,
-      savedJson: JSON.stringify(saved.variant),
-      placements,
-    };
-    // Recorded with the next batch; a large file at once (it is costly to
-    // recognise again after a crash).
-    run.batch.add(
-      () => run.store.markDone(id, done),
-      saved.finalBytes >= URGENT_BYTES,
-    );
-    if (refresh) run.totals.updated++;
-    run.progress.done++;
-    run.deps.reporter.detail(
-      refresh
-        ? `updated ${id} (${saved.relPath})`
-        : `${
-          saved.adopted ? "recognised" : "saved"
-        } ${id} → ${saved.relPath} (${saved.variant.kind} ${saved.variant.label}, ${saved.variant.bytes} bytes)`,
-    );
+    recordDone(run, row, photo, saved, placements, refresh);
   } catch (error) {
-    if (signal.aborted || run.options.signal.aborted) throw error;
-    const local = sqliteLocalError(error, run.store.path);
-    if (local) throw local;
-    if (isFatal(error)) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    if (refresh) {
-      if (run.upgrading.has(id)) run.upgradeFailed = true;
-      warn(run, `Cannot update ${url}: ${message}`);
-      run.progress.failed++;
-      return;
-    }
-    run.store.markFailed(id, message);
-    run.totals.failed++;
-    run.progress.failed++;
-    if (mayPass(error) && (run.options.retryForMs ?? 600_000) > 0) {
-      // Tried again after the main pass; warned about if it still fails.
-      run.retryable.add(id);
-      run.deps.reporter.detail(`Cannot back up ${url} yet: ${message}`);
-    } else run.deps.reporter.warn(`Cannot back up ${url}: ${message}`);
+    recordFailure(run, id, url, refresh, error, signal);
   } finally {
     run.deps.reporter.progress(run.progress);
   }
+}
+
+/** Records a saved and finished photo as done (with the next batch). */
+function recordDone(
+  run: RunContext,
+  row: PhotoRow,
+  photo: FlickrPhoto,
+  saved: SavedFile,
+  placements: { albumId: string; relPath: string }[],
+  refresh: boolean,
+): void {
+  const id = row.id;
+  const done = {
+    variant: refresh
+      ? row.variant
+      : saved.variant.kind === "original"
+      ? "original"
+      : `${saved.variant.kind}:${saved.variant.label}`,
+    relPath: saved.relPath,
+    bytes: saved.finalBytes,
+    sha256: saved.finalSha256,
+    appliedUpdate: photo.lastUpdate ?? 0,
+    appliedAlbums: run.store.albumSignature(id, run.runId),
+    sourceBytes: saved.variant.bytes,
+    sourceSha256: saved.variant.sha256Downloaded,
+    savedJson: JSON.stringify(saved.variant),
+    placements,
+  };
+  // Recorded with the next batch; a large file at once (it is costly to
+  // recognise again after a crash).
+  run.batch.add(
+    () => run.store.markDone(id, done),
+    saved.finalBytes >= URGENT_BYTES,
+  );
+  if (refresh) run.totals.updated++;
+  run.progress.done++;
+  run.deps.reporter.detail(
+    refresh
+      ? `updated ${id} (${saved.relPath})`
+      : `${
+        saved.adopted ? "recognised" : "saved"
+      } ${id} → ${saved.relPath} (${saved.variant.kind} ${saved.variant.label}, ${saved.variant.bytes} bytes)`,
+  );
+}
+
+/**
+ * A photo that could not be saved: the run stops for an abort, a local
+ * problem or a fatal error; otherwise the photo is marked failed (retried
+ * later when the reason may pass) or, for an update, warned about.
+ */
+function recordFailure(
+  run: RunContext,
+  id: string,
+  url: string,
+  refresh: boolean,
+  error: unknown,
+  signal: AbortSignal,
+): void {
+  if (signal.aborted || run.options.signal.aborted) throw error;
+  const local = sqliteLocalError(error, run.store.path);
+  if (local) throw local;
+  if (isFatal(error)) throw error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (refresh) {
+    if (run.upgrading.has(id)) run.upgradeFailed = true;
+    warn(run, `Cannot update ${url}: ${message}`);
+    run.progress.failed++;
+    return;
+  }
+  run.store.markFailed(id, message);
+  run.totals.failed++;
+  run.progress.failed++;
+  if (mayPass(error) && (run.options.retryForMs ?? 600_000) > 0) {
+    // Tried again after the main pass; warned about if it still fails.
+    run.retryable.add(id);
+    run.deps.reporter.detail(`Cannot back up ${url} yet: ${message}`);
+  } else run.deps.reporter.warn(`Cannot back up ${url}: ${message}`);
 }
 
 /** The file of a done photo, for a metadata or album update. */

@@ -42,10 +42,12 @@ import {
   type SavedFile,
 } from "./run_context.ts";
 import { inspectFile, servedFromSidecar } from "./file_checks.ts";
+import type { DownloadOutcome } from "./backup_ports.ts";
 
 /** The video route that last gave an original for this account. */
 const VIDEO_ROUTE_KEY = "video_route";
 
+/** A photo's bytes: the listed original or best size, else getSizes. */
 export async function savePhoto(
   run: RunContext,
   photo: FlickrPhoto,
@@ -74,6 +76,11 @@ export async function savePhoto(
   });
 }
 
+/**
+ * A video's bytes: the routes tried in order (the remembered one first),
+ * each answer asked for at most once. About 90 lines: the route loop and
+ * its tried/last-error bookkeeping read best as one piece.
+ */
 export async function saveVideo(
   run: RunContext,
   photo: FlickrPhoto,
@@ -252,6 +259,10 @@ export function mediaNames(
   return listing;
 }
 
+/**
+ * Downloads one source to `<folder>/<id>.<ext>` (or adopts an intact file
+ * already there), named by what the bytes are.
+ */
 export async function fetchSource(
   run: RunContext,
   photo: FlickrPhoto,
@@ -289,7 +300,7 @@ export async function fetchSource(
     dest: path,
     expect,
     signal,
-    syncDir: false, // #finish fsyncs the folder once for all its files
+    syncDir: false, // finishPhoto fsyncs the folder once for all its files
     onProgress: (delta) => {
       run.progress.bytes += delta;
       run.totals.bytesDownloaded += delta;
@@ -300,26 +311,7 @@ export async function fetchSource(
       }
       : {}),
   });
-  // The extension follows the bytes (PNG bytes at a .jpg URL are a .png).
-  const suggested = knownExtension(
-    result.suggestedExtension?.replace(/^\./, ""),
-  );
-  const byBytes = knownExtension(
-    chooseExtension(
-      planned,
-      result.kind as Parameters<typeof chooseExtension>[1],
-    ),
-  ) ?? suggested;
-  const finalExt = expect === "video" && suggested && suggested !== planned
-    ? suggested
-    : byBytes;
-  if (!finalExt) {
-    await Deno.remove(path).catch(() => undefined);
-    throw new AppError(
-      `the file Flickr sent is not a format flickr-backup knows (${result.kind})`,
-      ExitCode.Partial,
-    );
-  }
+  const finalExt = await extensionOfBytes(path, planned, result, expect);
   if (finalExt !== planned) {
     const renamed = `${photo.id}.${finalExt}`;
     const target = await pathInside(
@@ -347,4 +339,36 @@ export async function fetchSource(
     finalBytes: result.bytes,
     finalSha256: result.sha256,
   };
+}
+
+/**
+ * The extension the downloaded bytes call for (PNG bytes at a .jpg URL are
+ * a .png); a format this tool does not know removes the download and fails.
+ */
+async function extensionOfBytes(
+  path: string,
+  planned: string | undefined,
+  result: DownloadOutcome,
+  expect: "image" | "video",
+): Promise<string> {
+  const suggested = knownExtension(
+    result.suggestedExtension?.replace(/^\./, ""),
+  );
+  const byBytes = knownExtension(
+    chooseExtension(
+      planned,
+      result.kind as Parameters<typeof chooseExtension>[1],
+    ),
+  ) ?? suggested;
+  const finalExt = expect === "video" && suggested && suggested !== planned
+    ? suggested
+    : byBytes;
+  if (!finalExt) {
+    await Deno.remove(path).catch(() => undefined);
+    throw new AppError(
+      `the file Flickr sent is not a format flickr-backup knows (${result.kind})`,
+      ExitCode.Partial,
+    );
+  }
+  return finalExt;
 }
