@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import { configure, dispose, getLogger } from "@logtape/logtape";
-import { getFileSink } from "@logtape/file";
+import { lineFileSink } from "../log_sink.ts";
 import {
   AppError,
   AuthError,
@@ -98,10 +98,9 @@ export async function runBackupCommand(
   for (let n = 2; await exists(logPath); n++) {
     logPath = join(dir, logFileName(startedAt).replace(/\.log$/, `_${n}.log`));
   }
-  // Non-blocking: lines are written at once but fsynced off the main thread,
-  // one flush at a time (the default fsyncs every short line synchronously,
-  // which cost more than the rest of the per-photo work together).
-  const fileSink = getFileSink(logPath, { lazy: true, nonBlocking: true });
+  // Lines written at once, one fsync when the log is closed (the file
+  // sink of @logtape/file fsyncs every short line: once per photo).
+  const fileSink = lineFileSink(logPath);
   await configure({
     reset: true,
     sinks: { file: fileSink },
