@@ -20,6 +20,7 @@ import { runStatusCommand } from "./commands/status.ts";
 import { runVerifyCommand } from "./commands/verify.ts";
 import { runImportCommand } from "./commands/import.ts";
 import { type CliDeps, DEFAULT_DIR } from "./options.ts";
+import { runSiteCommand } from "./commands/site.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -150,6 +151,10 @@ Examples:
       "skip photos whose original Flickr does not offer (instead of saving the largest size)",
     )
     .option("--no-embed", "write metadata only to the JSON sidecars")
+    .option(
+      "--no-site",
+      "do not refresh the offline site (index.html) after the run",
+    )
     .option(
       "--full",
       "list the whole account instead of only what changed since the last run",
@@ -291,6 +296,22 @@ to run on a folder that already holds an API backup. Exit codes as "backup";
     )
     .action(async (inputs, options) => {
       setResult(await runImportCommand(deps, inputs, options));
+    });
+
+  program.command("site")
+    .description(
+      "Write or refresh the offline site of the backup: open index.html in the backup folder to browse albums, photos, tags, timeline and search without Flickr (backup refreshes it after each run)",
+    )
+    .addOption(dirOption())
+    .option("-q, --quiet", "print only errors")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  flickr-backup site --dir ~/flickr     then open ~/flickr/index.html (works from the disk, no server)`,
+    )
+    .action(async (options) => {
+      setResult(await runSiteCommand(deps, options));
     });
 
   return program;

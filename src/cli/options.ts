@@ -53,6 +53,8 @@ export interface BackupCommandOptions extends CommonOptions {
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly?: true | undefined;
   embed: boolean;
+  /** Refresh the offline site after the run (`--no-site` turns it off). */
+  site?: boolean | undefined;
   full?: true | undefined;
   prune?: true | undefined;
   /** I/O idle timeout of a download, in seconds. */

@@ -34,6 +34,7 @@ import {
 } from "../options.ts";
 
 export type { BackupCommandOptions };
+import { refreshSiteAfterRun } from "../output.ts";
 
 /** How many per-run log files are kept in the backup folder. */
 export const KEPT_LOGS = 30;
@@ -212,6 +213,9 @@ export async function runBackupCommand(
       join(dir, "last_run.json"),
       JSON.stringify({ ...summary, logFile: logPath }, null, 2) + "\n",
     );
+    if (summary.result !== "interrupted" && options.site !== false) {
+      await refreshSiteAfterRun(deps, dir, quiet);
+    }
     if (summary.result === "interrupted") {
       const reason = controller.signal.reason;
       return reason instanceof InterruptedError

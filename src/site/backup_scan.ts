@@ -1,0 +1,262 @@
+/**
+ * What a backup folder holds, for the site: every photo with a sidecar and
+ * its media file, the albums (from the state when there is one, else from
+ * the sidecars), and which photos are in no album.
+ *
+ * Only sidecars whose size or modification time changed since the last
+ * generation are parsed again (`cache`), so a refresh after a run that
+ * changed nothing reads no file but the state.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { type PhotoRecord, readSidecar } from "./sidecar_record.ts";
+
+/** State file name (same as the state store's; not imported to keep the
+ * site free of the writer). */
+const STATE_FILE = ".flickr_backup.sqlite";
+
+/** A photo of the backup. */
+export interface ScannedPhoto {
+  record: PhotoRecord;
+  /** Path of the media file from the backup root, with "/" separators. */
+  file: string;
+}
+
+/** An album with its photos in Flickr's order. */
+export interface ScannedAlbum {
+  id: string;
+  title: string;
+  description: string;
+  photoIds: string[];
+  /** Deleted on Flickr; its folder is kept in the backup. */
+  gone: boolean;
+}
+
+/** Everything the pages are made from. */
+export interface BackupContents {
+  photos: Map<string, ScannedPhoto>;
+  albums: ScannedAlbum[];
+  /** Photos in no album, newest first. */
+  unsorted: string[];
+  account: string;
+}
+
+/** Parsed sidecars by path, with the size and time they were read at. */
+export type SidecarCache = Record<
+  string,
+  { mtime: number; size: number; record: PhotoRecord | null }
+>;
+
+const SIDECAR = /^(\d{1,30})\.([A-Za-z0-9]{1,10})\.json$/;
+
+interface StateView {
+  albums: {
+    id: string;
+    title: string;
+    description: string;
+    gone: boolean;
+  }[];
+  members: Map<string, string[]>;
+  primary: Map<string, string>;
+}
+
+/** Reads albums, memberships and main copies from the state, if any. */
+function readState(root: string): StateView | undefined {
+  let db: DatabaseSync | undefined;
+  try {
+    try {
+      Deno.statSync(join(root, STATE_FILE));
+    } catch {
+      return undefined;
+    }
+    db = new DatabaseSync(join(root, STATE_FILE), { readOnly: true });
+    db.exec("PRAGMA busy_timeout = 5000");
+    const albums = (db.prepare(
+      "SELECT id, title, description, deleted_on_flickr FROM albums ORDER BY position, id",
+    ).all() as Record<string, unknown>[]).map((row) => ({
+      id: String(row.id),
+      title: String(row.title ?? ""),
+      description: String(row.description ?? ""),
+      gone: Number(row.deleted_on_flickr) === 1,
+    }));
+    const members = new Map<string, string[]>();
+    for (
+      const row of db.prepare(
+        "SELECT album_id, photo_id FROM memberships ORDER BY album_id, position",
+      ).all() as Record<string, unknown>[]
+    ) {
+      const list = members.get(String(row.album_id)) ?? [];
+      list.push(String(row.photo_id));
+      members.set(String(row.album_id), list);
+    }
+    const primary = new Map<string, string>();
+    for (
+      const row of db.prepare(
+        "SELECT id, rel_path FROM photos WHERE rel_path != ''",
+      ).all() as Record<string, unknown>[]
+    ) {
+      primary.set(String(row.id), String(row.rel_path).replaceAll("\\", "/"));
+    }
+    return { albums, members, primary };
+  } catch {
+    // A state this build cannot read: the sidecars alone still make a site.
+    return undefined;
+  } finally {
+    try {
+      db?.close();
+    } catch {
+      // nothing to do
+    }
+  }
+}
+
+function listFolder(dir: string): string[] {
+  const names: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    if (entry.isFile || entry.isSymlink) names.push(entry.name);
+  }
+  return names;
+}
+
+/** Sort key of a date taken; unknown dates sort first. */
+export function dateKey(photo: ScannedPhoto): string {
+  return photo.record.dateTaken || "";
+}
+
+/**
+ * Scans the backup folder. Synchronous on purpose: tens of thousands of
+ * small stats and reads finish several times faster than awaited ones.
+ *
+ * @param cache Sidecars parsed last time; updated in place (entries of
+ * files that are gone are removed).
+ */
+export function scanBackup(root: string, cache: SidecarCache): BackupContents {
+  const state = readState(root);
+  const folders: string[] = [];
+  for (const entry of Deno.readDirSync(root)) {
+    if (entry.isDirectory && !entry.name.startsWith(".")) {
+      folders.push(entry.name);
+    }
+  }
+  // Album folders first, Unsorted last: a copy in an album is preferred.
+  folders.sort((a, b) =>
+    (a === "Unsorted" ? 1 : 0) - (b === "Unsorted" ? 1 : 0) ||
+    (a < b ? -1 : a > b ? 1 : 0)
+  );
+  const found = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = listFolder(join(root, folder));
+    } catch {
+      continue;
+    }
+    const present = new Set(names);
+    for (const name of names) {
+      const match = SIDECAR.exec(name);
+      if (!match) continue;
+      const media = name.slice(0, -".json".length);
+      if (!present.has(media)) continue;
+      const rel = `${folder}/${name}`;
+      seen.add(rel);
+      const id = match[1]!;
+      const list = found.get(id) ?? [];
+      list.push(rel);
+      found.set(id, list);
+    }
+  }
+  for (const key of Object.keys(cache)) {
+    if (!seen.has(key)) delete cache[key];
+  }
+
+  const photos = new Map<string, ScannedPhoto>();
+  let account = "";
+  for (const [id, sidecars] of found) {
+    const main = state?.primary.get(id);
+    const chosen = sidecars.find((rel) => rel === `${main}.json`) ??
+      sidecars[0]!;
+    const record = readCached(root, chosen, id, cache);
+    if (!record) continue;
+    if (!account && record.owner) account = record.owner;
+    photos.set(id, { record, file: chosen.slice(0, -".json".length) });
+  }
+
+  const albums: ScannedAlbum[] = [];
+  const inAlbum = new Set<string>();
+  const byId = new Map<string, ScannedAlbum>();
+  for (const album of state?.albums ?? []) {
+    const ids = (state?.members.get(album.id) ?? []).filter((id) =>
+      photos.has(id)
+    );
+    const entry = { ...album, photoIds: ids };
+    byId.set(album.id, entry);
+    albums.push(entry);
+  }
+  // Albums the sidecars name that the state does not list (or no state).
+  const extra: ScannedAlbum[] = [];
+  const ordered = [...photos.values()].sort((a, b) =>
+    dateKey(a) < dateKey(b) ? -1 : dateKey(a) > dateKey(b) ? 1 : 0
+  );
+  for (const photo of ordered) {
+    for (const ref of photo.record.albums) {
+      let album = byId.get(ref.id);
+      if (!album) {
+        album = {
+          id: ref.id,
+          title: ref.title,
+          description: "",
+          photoIds: [],
+          gone: false,
+        };
+        byId.set(ref.id, album);
+        extra.push(album);
+      }
+      if (!album.photoIds.includes(photo.record.id)) {
+        album.photoIds.push(photo.record.id);
+      }
+    }
+  }
+  extra.sort((a, b) => a.title.localeCompare(b.title));
+  albums.push(...extra);
+  for (const album of albums) {
+    for (const id of album.photoIds) inAlbum.add(id);
+  }
+  const unsorted = ordered.filter((photo) => !inAlbum.has(photo.record.id))
+    .map((photo) => photo.record.id).reverse();
+  return {
+    photos,
+    albums: albums.filter((album) => album.photoIds.length > 0),
+    unsorted,
+    account,
+  };
+}
+
+function readCached(
+  root: string,
+  rel: string,
+  id: string,
+  cache: SidecarCache,
+): PhotoRecord | null {
+  const path = join(root, rel);
+  let stat: Deno.FileInfo;
+  try {
+    stat = Deno.statSync(path);
+  } catch {
+    return null;
+  }
+  const mtime = stat.mtime?.getTime() ?? 0;
+  const hit = cache[rel];
+  if (hit && hit.mtime === mtime && hit.size === stat.size) return hit.record;
+  let record: PhotoRecord | null = null;
+  try {
+    record = readSidecar(JSON.parse(Deno.readTextFileSync(path)), id) ?? null;
+  } catch {
+    record = null; // unreadable or not JSON: the photo is left out
+  }
+  cache[rel] = { mtime, size: stat.size, record };
+  return record;
+}

@@ -1,0 +1,479 @@
+/**
+ * Writes (or refreshes) the offline site of a backup folder: `index.html` in
+ * the root and everything else in `.flickr_site/`.
+ *
+ * Incremental: a manifest in the site folder remembers the sidecars it read
+ * (size, time, what they said), the thumbnails it made and a hash of every
+ * page. A refresh re-reads only changed sidecars, makes only missing
+ * thumbnails, renders every page in memory (cheap) and writes only pages
+ * whose HTML changed; pages of photos, tags or months that are gone are
+ * removed. Deleting the site folder forces a full generation.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import MiniSearch from "minisearch";
+import { LocalFatalError } from "../errors.ts";
+import { atomicWriteFile } from "../platform/fs.ts";
+import {
+  type BackupContents,
+  scanBackup,
+  type SidecarCache,
+} from "./backup_scan.ts";
+import {
+  miniSearchBrowserBuild,
+  SEARCH_OPTIONS,
+  SITE_CSS,
+  SITE_JS,
+} from "./assets.ts";
+import {
+  albumsOf,
+  homeAlbums,
+  monthHeading,
+  renderAlbum,
+  renderGridPage,
+  renderHome,
+  renderPhoto,
+  renderSearch,
+  renderTags,
+  renderTimeline,
+  searchDocuments,
+  SITE_DIR,
+  type SiteModel,
+  tagSlug,
+  type ThumbRef,
+} from "./pages.ts";
+import { makeThumbnail } from "./thumbnails.ts";
+
+export { SITE_DIR } from "./pages.ts";
+
+/** Bump when pages or thumbnails change in a way old manifests miss. */
+const MANIFEST_VERSION = 1;
+const MANIFEST = "manifest.json";
+/** Thumbnails made at once (file reads and JPEG decoding). */
+const THUMB_CONCURRENCY = 4;
+
+interface Manifest {
+  version: number;
+  sidecars: SidecarCache;
+  thumbs: Record<string, { key: string; ref: ThumbRef }>;
+  pages: Record<string, string>;
+  searchKey: string;
+  /** Hash of everything the pages are made from (see {@link inputsKey}). */
+  inputs: string;
+}
+
+/** What a generation did. */
+export interface SiteResult {
+  /** Absolute path of the home page. */
+  indexPath: string;
+  photos: number;
+  albums: number;
+  /** Pages and assets the site has, and how many were (re)written. */
+  files: number;
+  written: number;
+  removed: number;
+  thumbnailsMade: number;
+  /** Photos shown as a plain tile (no thumbnail could be had). */
+  withoutThumbnail: number;
+}
+
+function hash(text: string | Uint8Array): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+async function readManifest(siteDir: string): Promise<Manifest> {
+  const empty: Manifest = {
+    version: MANIFEST_VERSION,
+    sidecars: {},
+    thumbs: {},
+    pages: {},
+    searchKey: "",
+    inputs: "",
+  };
+  try {
+    const parsed = JSON.parse(
+      await Deno.readTextFile(join(siteDir, MANIFEST)),
+    ) as Manifest;
+    return parsed?.version === MANIFEST_VERSION && parsed.pages &&
+        parsed.sidecars && parsed.thumbs
+      ? parsed
+      : empty;
+  } catch {
+    return empty;
+  }
+}
+
+/** Files present under the site folder (relative, "/"), one listing each. */
+function presentFiles(siteDir: string): Set<string> {
+  const present = new Set<string>();
+  const walk = (dir: string, prefix: string) => {
+    let entries: Iterable<Deno.DirEntry>;
+    try {
+      entries = Deno.readDirSync(dir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory) {
+        walk(join(dir, entry.name), `${prefix}${entry.name}/`);
+      } else present.add(`${prefix}${entry.name}`);
+    }
+  };
+  walk(siteDir, "");
+  return present;
+}
+
+/**
+ * Writes files in place. A page cut short by a crash is harmless: the
+ * manifest is written last, so the next generation still holds the old
+ * hash for it and writes it again.
+ */
+function writeFiles(
+  root: string,
+  files: [string, string | Uint8Array][],
+): void {
+  const made = new Set<string>();
+  for (const [rel, content] of files) {
+    const path = join(root, rel);
+    const dir = dirname(path);
+    if (!made.has(dir)) {
+      Deno.mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    if (typeof content === "string") Deno.writeTextFileSync(path, content);
+    else Deno.writeFileSync(path, content);
+  }
+}
+
+/**
+ * A hash of every input of the pages: the generator, each photo's sidecar
+ * (path, size, time), its thumbnail, and the albums. Equal hashes mean
+ * equal pages, so a refresh after a run that changed nothing renders none.
+ */
+function inputsKey(
+  generator: string,
+  contents: BackupContents,
+  cache: SidecarCache,
+  thumbs: Map<string, ThumbRef>,
+): string {
+  const h = createHash("sha1");
+  h.update(
+    `${MANIFEST_VERSION}|${generator}|${
+      hash(SITE_JS + SITE_CSS)
+    }|${contents.account}\n`,
+  );
+  for (const [id, photo] of contents.photos) {
+    const entry = cache[`${photo.file}.json`];
+    const thumb = thumbs.get(id);
+    const ref = thumb?.at === "site"
+      ? `${thumb.path}|${thumb.rotate}`
+      : thumb?.at === "root"
+      ? thumb.path
+      : thumb?.label;
+    h.update(`${id}|${photo.file}|${entry?.mtime}|${entry?.size}|${ref}\n`);
+  }
+  h.update(JSON.stringify([contents.albums, contents.unsorted]));
+  return h.digest("hex");
+}
+
+function removeFiles(root: string, rels: string[]): number {
+  let removed = 0;
+  for (const rel of rels) {
+    try {
+      Deno.removeSync(join(root, rel));
+      removed++;
+    } catch {
+      // already gone
+    }
+  }
+  return removed;
+}
+
+async function thumbnails(
+  root: string,
+  contents: BackupContents,
+  manifest: Manifest,
+  present: Set<string>,
+): Promise<
+  { refs: Map<string, ThumbRef>; made: number; files: [string, Uint8Array][] }
+> {
+  const refs = new Map<string, ThumbRef>();
+  const files: [string, Uint8Array][] = [];
+  const todo: { id: string; key: string }[] = [];
+  for (const [id, photo] of contents.photos) {
+    const key = `${photo.file}|${photo.record.sha256}|${photo.record.media}`;
+    const old = manifest.thumbs[id];
+    if (
+      old && old.key === key &&
+      (old.ref.at !== "site" || present.has(old.ref.path))
+    ) {
+      refs.set(id, old.ref);
+    } else todo.push({ id, key });
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const { id, key } = todo[next++]!;
+      const photo = contents.photos.get(id)!;
+      const ext = photo.file.slice(photo.file.lastIndexOf(".") + 1)
+        .toLowerCase();
+      let ref: ThumbRef;
+      try {
+        const thumb = await makeThumbnail(
+          join(root, photo.file),
+          ext,
+          photo.record.media,
+        );
+        if (thumb.kind === "jpeg") {
+          const path = `th/${id}.jpg`;
+          files.push([`${SITE_DIR}/${path}`, thumb.bytes]);
+          ref = { at: "site", path, rotate: thumb.rotate };
+        } else if (thumb.kind === "original") {
+          ref = { at: "root", path: photo.file };
+        } else {
+          ref = {
+            at: "none",
+            label: photo.record.media === "video"
+              ? `${ext.toUpperCase()} video`
+              : `${ext.toUpperCase()} file`,
+          };
+        }
+      } catch {
+        ref = { at: "none", label: `${ext.toUpperCase()} file` };
+      }
+      refs.set(id, ref);
+      manifest.thumbs[id] = { key, ref };
+    }
+  };
+  await Promise.all(Array.from({ length: THUMB_CONCURRENCY }, worker));
+  for (const id of Object.keys(manifest.thumbs)) {
+    if (!contents.photos.has(id)) delete manifest.thumbs[id];
+  }
+  return { refs, made: todo.length, files };
+}
+
+function buildModel(
+  contents: BackupContents,
+  thumbs: Map<string, ThumbRef>,
+): SiteModel {
+  const tags: SiteModel["tags"] = new Map();
+  const months: SiteModel["months"] = new Map();
+  const slugs = new Set<string>();
+  const byDate = [...contents.photos.values()].sort((a, b) =>
+    a.record.dateTaken < b.record.dateTaken
+      ? -1
+      : a.record.dateTaken > b.record.dateTaken
+      ? 1
+      : 0
+  );
+  for (const photo of byDate) {
+    const r = photo.record;
+    const month = /^\d{4}-\d{2}/.test(r.dateTaken) &&
+        r.granularity !== "year" && r.granularity !== "circa"
+      ? r.dateTaken.slice(0, 7)
+      : r.dateTaken
+      ? `${r.dateTaken.slice(0, 4)}-00`
+      : "undated";
+    months.set(month, [...(months.get(month) ?? []), r.id]);
+    for (const tag of r.tags) {
+      let entry = tags.get(tag.key);
+      if (!entry) {
+        let slug = tagSlug(tag.key, hash);
+        while (slugs.has(slug)) slug += "_";
+        slugs.add(slug);
+        entry = { label: tag.label, slug, photoIds: [] };
+        tags.set(tag.key, entry);
+      }
+      entry.photoIds.push(r.id);
+    }
+  }
+  for (const entry of tags.values()) entry.photoIds.reverse();
+  return { contents, thumbs, tags, months };
+}
+
+function searchIndexScript(
+  model: SiteModel,
+): { key: string; script: () => string } {
+  const docs = searchDocuments(model);
+  const json = JSON.stringify(docs);
+  return {
+    key: hash(json),
+    script: () => {
+      const index = new MiniSearch({ ...SEARCH_OPTIONS });
+      index.addAll(docs);
+      return `window.FLICKR_BACKUP_SEARCH = ${
+        JSON.stringify({
+          options: SEARCH_OPTIONS,
+          index: JSON.stringify(index),
+        })
+      };\n`;
+    },
+  };
+}
+
+/** Every page and asset of the site, as (path from the root, content). */
+async function renderAll(
+  model: SiteModel,
+): Promise<Map<string, string | (() => string | Promise<string>)>> {
+  const pages = new Map<string, string | (() => string | Promise<string>)>();
+  const s = (rel: string) => `${SITE_DIR}/${rel}`;
+  pages.set("index.html", renderHome(model));
+  pages.set(s("assets/site.css"), SITE_CSS);
+  pages.set(s("assets/site.js"), SITE_JS);
+  pages.set(s("assets/minisearch.js"), () => miniSearchBrowserBuild());
+  const albums = homeAlbums(model.contents);
+  for (const album of albums) {
+    pages.set(
+      s(album.id ? `a/${album.id}.html` : "a/unsorted.html"),
+      renderAlbum(model, album),
+    );
+  }
+  const memberOf = albumsOf(model.contents);
+  for (const photo of model.contents.photos.values()) {
+    pages.set(
+      s(`p/${photo.record.id}.html`),
+      renderPhoto(model, photo, memberOf.get(photo.record.id) ?? []),
+    );
+  }
+  for (const tag of model.tags.values()) {
+    pages.set(
+      s(`t/${tag.slug}.html`),
+      renderGridPage(model, "tag", tag.label, tag.photoIds),
+    );
+  }
+  for (const [month, ids] of model.months) {
+    pages.set(
+      s(`m/${month}.html`),
+      renderGridPage(model, "month", monthHeading(month), ids),
+    );
+  }
+  pages.set(s("s/tags.html"), renderTags(model));
+  pages.set(s("s/timeline.html"), renderTimeline(model));
+  pages.set(s("s/search.html"), renderSearch(model));
+  return await Promise.resolve(pages);
+}
+
+/**
+ * Generates or refreshes the site of the backup in `root`.
+ *
+ * @throws {LocalFatalError} When the site folder cannot be written.
+ */
+export async function generateSite(
+  root: string,
+  options: { generator?: string } = {},
+): Promise<SiteResult> {
+  const siteDir = join(root, SITE_DIR);
+  try {
+    await Deno.mkdir(siteDir, { recursive: true });
+    const manifest = await readManifest(siteDir);
+    const present = presentFiles(siteDir);
+    const contents = scanBackup(root, manifest.sidecars);
+    const thumbs = await thumbnails(root, contents, manifest, present);
+    writeFiles(root, thumbs.files);
+    const inputs = inputsKey(
+      options.generator ?? "",
+      contents,
+      manifest.sidecars,
+      thumbs.refs,
+    );
+    const summary = {
+      indexPath: join(root, "index.html"),
+      photos: contents.photos.size,
+      albums: contents.albums.length + (contents.unsorted.length ? 1 : 0),
+      thumbnailsMade: thumbs.made,
+      withoutThumbnail: [...thumbs.refs.values()].filter((ref) =>
+        ref.at === "none"
+      ).length,
+    };
+    const rels = Object.keys(manifest.pages);
+    if (
+      manifest.inputs === inputs && thumbs.made === 0 && rels.length > 0 &&
+      rels.every((rel) =>
+        rel === "index.html"
+          ? exists(join(root, rel))
+          : present.has(rel.slice(SITE_DIR.length + 1))
+      )
+    ) {
+      return { ...summary, files: rels.length, written: 0, removed: 0 };
+    }
+    const model = buildModel(contents, thumbs.refs);
+    const pages = await renderAll(model);
+
+    const search = searchIndexScript(model);
+    const searchRel = `${SITE_DIR}/assets/search-index.js`;
+    const isPresent = (rel: string) =>
+      rel === "index.html"
+        ? exists(join(root, rel))
+        : present.has(rel.slice(SITE_DIR.length + 1));
+    const newPages: Record<string, string> = {};
+    const toWrite: [string, string][] = [];
+    for (const [rel, content] of pages) {
+      if (typeof content === "string") {
+        const digest = hash(content);
+        newPages[rel] = digest;
+        if (manifest.pages[rel] !== digest || !isPresent(rel)) {
+          toWrite.push([rel, content]);
+        }
+      } else if (manifest.pages[rel] && isPresent(rel)) {
+        newPages[rel] = manifest.pages[rel]!; // generated from a fixed package
+      } else {
+        const text = await content();
+        newPages[rel] = hash(text);
+        toWrite.push([rel, text]);
+      }
+    }
+    if (manifest.searchKey === search.key && isPresent(searchRel)) {
+      newPages[searchRel] = manifest.pages[searchRel] ?? search.key;
+    } else {
+      const text = search.script();
+      newPages[searchRel] = hash(text);
+      toWrite.push([searchRel, text]);
+    }
+    writeFiles(root, toWrite);
+    const usedThumbs = new Set(
+      Object.values(manifest.thumbs).map((t) =>
+        t.ref.at === "site" ? t.ref.path : ""
+      ),
+    );
+    const removed = removeFiles(
+      root,
+      Object.keys(manifest.pages).filter((rel) => !(rel in newPages)),
+    ) +
+      removeFiles(
+        siteDir,
+        [...present].filter((rel) =>
+          rel.startsWith("th/") && !usedThumbs.has(rel)
+        ),
+      );
+    manifest.pages = newPages;
+    manifest.searchKey = search.key;
+    manifest.inputs = inputs;
+    await atomicWriteFile(join(siteDir, MANIFEST), JSON.stringify(manifest));
+    return {
+      ...summary,
+      files: Object.keys(newPages).length,
+      written: toWrite.length,
+      removed,
+    };
+  } catch (error) {
+    if (error instanceof LocalFatalError) throw error;
+    throw new LocalFatalError(
+      `Cannot write the offline site in "${siteDir}": ${
+        (error as Error).message
+      }. The backup itself is untouched; fix the cause (disk full, permissions) and run "flickr-backup site" again`,
+      { cause: error },
+    );
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * Thumbnails from what is at hand, without any request:
+ *
+ * 1. the small JPEG most camera files carry in their EXIF (IFD1), read from
+ *    the first bytes of the file;
+ * 2. the file itself, when it is a small image a browser shows anyway;
+ * 3. otherwise, for a JPEG, a 320-pixel one made by decoding the file with
+ *    `jpeg-js` (pure JavaScript: nothing to load at run time, no WebAssembly
+ *    file to find inside the compiled binary, no permission beyond reading
+ *    the photo);
+ * 4. otherwise none: the page shows a tile with the file type.
+ *
+ * @module
+ */
+
+import jpeg from "jpeg-js";
+
+/** Longest side of a generated thumbnail, in pixels. */
+export const THUMB_SIZE = 320;
+/** A file this small is its own thumbnail. */
+export const DIRECT_MAX_BYTES = 24 * 1024;
+/** Largest JPEG decoded to make a thumbnail (bigger ones get none). */
+const DECODE_MAX_BYTES = 64 * 1024 * 1024;
+/** Bytes read from the start of a JPEG to find its EXIF thumbnail. */
+const HEAD_BYTES = 160 * 1024;
+
+const BROWSER_IMAGES = new Set([
+  "jpg",
+  "jpeg",
+  "png",
+  "gif",
+  "webp",
+  "avif",
+  "bmp",
+]);
+
+/** What a photo's thumbnail is. */
+export type Thumbnail =
+  | {
+    kind: "jpeg";
+    bytes: Uint8Array;
+    rotate: number;
+    source: "exif" | "decoded";
+  }
+  | { kind: "original"; rotate: number }
+  | { kind: "none" };
+
+interface ExifFindings {
+  thumbnail?: Uint8Array;
+  /** Clockwise rotation the EXIF orientation asks for (0, 90, 180, 270). */
+  rotate: number;
+}
+
+const ROTATIONS: Record<number, number> = { 3: 180, 6: 90, 8: 270 };
+
+/** The EXIF block of a JPEG's first bytes, as TIFF bytes. */
+function exifTiff(bytes: Uint8Array): Uint8Array | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return undefined;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    if (marker === 0xda || marker === 0xd9) return undefined;
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    if (length < 2) return undefined;
+    const start = at + 4;
+    const end = at + 2 + length;
+    if (
+      marker === 0xe1 && end <= bytes.length && length > 8 &&
+      String.fromCharCode(...bytes.subarray(start, start + 6)) === "Exif\0\0"
+    ) {
+      return bytes.subarray(start + 6, end);
+    }
+    at = end;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the orientation and the IFD1 thumbnail of a JPEG's EXIF, from the
+ * first bytes of the file. Anything malformed gives "nothing found".
+ */
+export function readExifThumbnail(head: Uint8Array): ExifFindings {
+  const tiff = exifTiff(head);
+  if (!tiff || tiff.length < 8) return { rotate: 0 };
+  const view = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  const little = tiff[0] === 0x49 && tiff[1] === 0x49;
+  if (!little && !(tiff[0] === 0x4d && tiff[1] === 0x4d)) return { rotate: 0 };
+  const u16 = (at: number) => view.getUint16(at, little);
+  const u32 = (at: number) => view.getUint32(at, little);
+  const inside = (at: number, size: number) =>
+    at >= 8 && at + size <= tiff.length;
+  try {
+    const ifd0 = u32(4);
+    if (!inside(ifd0, 2)) return { rotate: 0 };
+    const count0 = u16(ifd0);
+    if (!inside(ifd0 + 2, count0 * 12 + 4)) return { rotate: 0 };
+    let rotate = 0;
+    for (let i = 0; i < count0; i++) {
+      const entry = ifd0 + 2 + i * 12;
+      if (u16(entry) === 0x0112) rotate = ROTATIONS[u16(entry + 8)] ?? 0;
+    }
+    const ifd1 = u32(ifd0 + 2 + count0 * 12);
+    if (!ifd1 || !inside(ifd1, 2)) return { rotate };
+    const count1 = u16(ifd1);
+    if (!inside(ifd1 + 2, count1 * 12)) return { rotate };
+    let offset = 0;
+    let length = 0;
+    for (let i = 0; i < count1; i++) {
+      const entry = ifd1 + 2 + i * 12;
+      const tag = u16(entry);
+      if (tag === 0x0201) offset = u32(entry + 8);
+      if (tag === 0x0202) length = u32(entry + 8);
+    }
+    if (!offset || length < 100 || !inside(offset, length)) return { rotate };
+    const thumbnail = tiff.slice(offset, offset + length);
+    if (thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8) return { rotate };
+    return { thumbnail, rotate };
+  } catch {
+    return { rotate: 0 };
+  }
+}
+
+/** Averages RGBA pixels into a picture whose longest side is `size`. */
+export function shrink(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  size: number,
+): { data: Uint8Array; width: number; height: number } {
+  const scale = Math.min(1, size / Math.max(width, height));
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const sums = new Float64Array(w * h * 3);
+  const counts = new Float64Array(w * h);
+  for (let y = 0; y < height; y++) {
+    const ty = Math.min(h - 1, Math.floor(y * h / height));
+    for (let x = 0; x < width; x++) {
+      const tx = Math.min(w - 1, Math.floor(x * w / width));
+      const s = (y * width + x) * 4;
+      const t = ty * w + tx;
+      sums[t * 3] = sums[t * 3]! + rgba[s]!;
+      sums[t * 3 + 1] = sums[t * 3 + 1]! + rgba[s + 1]!;
+      sums[t * 3 + 2] = sums[t * 3 + 2]! + rgba[s + 2]!;
+      counts[t] = counts[t]! + 1;
+    }
+  }
+  const data = new Uint8Array(w * h * 4);
+  for (let t = 0; t < w * h; t++) {
+    const n = counts[t] || 1;
+    data[t * 4] = Math.round(sums[t * 3]! / n);
+    data[t * 4 + 1] = Math.round(sums[t * 3 + 1]! / n);
+    data[t * 4 + 2] = Math.round(sums[t * 3 + 2]! / n);
+    data[t * 4 + 3] = 255;
+  }
+  return { data, width: w, height: h };
+}
+
+async function readHead(path: string, bytes: number): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const buffer = new Uint8Array(bytes);
+  let filled = 0;
+  while (filled < bytes) {
+    const n = await file.read(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/**
+ * The thumbnail of a media file (see the module doc for the order).
+ *
+ * @param ext The file's extension, lower case.
+ */
+export async function makeThumbnail(
+  path: string,
+  ext: string,
+  media: "photo" | "video",
+): Promise<Thumbnail> {
+  if (media === "video") return { kind: "none" };
+  const size = (await Deno.stat(path)).size;
+  const isJpeg = ext === "jpg" || ext === "jpeg";
+  let rotate = 0;
+  if (isJpeg) {
+    const found = readExifThumbnail(await readHead(path, HEAD_BYTES));
+    rotate = found.rotate;
+    if (found.thumbnail) {
+      return { kind: "jpeg", bytes: found.thumbnail, rotate, source: "exif" };
+    }
+  }
+  if (BROWSER_IMAGES.has(ext) && size <= DIRECT_MAX_BYTES) {
+    // The browser applies the EXIF orientation of the file itself.
+    return { kind: "original", rotate: 0 };
+  }
+  if (isJpeg && size <= DECODE_MAX_BYTES) {
+    try {
+      const decoded = jpeg.decode(await Deno.readFile(path), {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: 200,
+        maxMemoryUsageInMB: 1024,
+      });
+      const small = shrink(
+        decoded.data,
+        decoded.width,
+        decoded.height,
+        THUMB_SIZE,
+      );
+      const encoded = jpeg.encode(small, 72);
+      return {
+        kind: "jpeg",
+        bytes: new Uint8Array(encoded.data),
+        rotate,
+        source: "decoded",
+      };
+    } catch {
+      // A JPEG jpeg-js cannot decode (progressive quirks, CMYK…): no tile.
+    }
+  }
+  return { kind: "none" };
+}
