@@ -23,6 +23,9 @@
  *    of the fake Flickr moving a few hundred MB), run as a child.
  * 8. Import: `bench/import_bench.ts` (import of export zips vs `unzip` of
  *    the same zips, peak RSS at two zip sizes), run as a child.
+ * 9. Site: the offline site of 10,000 photos (`bench/site_bench.ts`): first
+ *    generation time and size, refresh after a no-change run, album page
+ *    weight.
  *
  * Every number comes from a measurement of the current run. Prints a table
  * and writes `bench/results/latest.json` and `latest.md` (`latest-quick.*`
@@ -33,10 +36,10 @@
  *                            [--tmp DIR] [--strict]
  *
  * - `--quick`: 1,000 photos / 10 albums, 200 × 2 MB, a 200 MB video,
- *   metadata `--quick`, 300 × 20 KB, no scale or big section; under a
- *   minute or so (CI).
+ *   metadata `--quick`, 300 × 20 KB, a 1,000-photo site, no scale or big
+ *   section; under a minute or so (CI).
  * - `--only budget,throughput,memory,metadata,scale,small,big,
- *   streaming,import`: a subset.
+ *   streaming,import,site`: a subset.
  * - `--tmp DIR`: where backups are written (default: the system temp dir).
  * - `--strict`: exit 2 when a goal is missed.
  *
@@ -62,6 +65,7 @@ import {
   sectionSmallFiles,
   type SpeedKit,
 } from "./speed_bench.ts";
+import { siteBench } from "./site_bench.ts";
 
 // ------------------------------------------------------------ settings
 
@@ -76,6 +80,7 @@ const SECTIONS = [
   "big",
   "streaming",
   "import",
+  "site",
 ] as const;
 type Section = typeof SECTIONS[number];
 
@@ -992,6 +997,38 @@ async function sectionImport(): Promise<void> {
   details.import = results;
 }
 
+/** The offline site (bench/site_bench.ts). */
+async function sectionSite(): Promise<void> {
+  const photos = settings.quick ? 1_000 : 10_000;
+  log(`site: ${photos} photos`);
+  const r = await siteBench(photos);
+  row(
+    "site",
+    `site of ${r.photos} photos (${r.albums} albums): first generation`,
+    `${seconds(r.firstMs)}, ${megabytes(r.siteBytes)} in ${r.siteFiles} files`,
+    "seconds",
+    judge(r.firstMs < 60_000),
+  );
+  row(
+    "site",
+    "site refresh after a no-change run: in process / whole command",
+    `${r.refreshMs.toFixed(0)} ms / ${r.refreshCommandMs.toFixed(0)} ms`,
+    "well under 1 s",
+    judge(r.refreshMs < 500),
+  );
+  const perPhoto = r.largestAlbum.bytes / Math.max(1, r.largestAlbum.photos);
+  row(
+    "site",
+    `largest album page (${r.largestAlbum.photos} photos): HTML + all thumbnails`,
+    `${megabytes(r.largestAlbum.bytes)} (${
+      megabytes(perPhoto * 500)
+    } per 500 photos)`,
+    "≤ 10 MB per 500 photos",
+    judge(perPhoto * 500 <= 10 * MB),
+  );
+  details.site = r;
+}
+
 async function sectionScale(): Promise<void> {
   const scale = settings.scale;
   if (!scale) return;
@@ -1229,6 +1266,7 @@ async function main(): Promise<number> {
       ["big", () => sectionHundredThousand(speedKit())],
       ["streaming", sectionStreaming],
       ["import", sectionImport],
+      ["site", sectionSite],
     ];
     for (const [name, run] of sections) {
       if (!settings.sections.has(name)) continue;

@@ -4,7 +4,8 @@
  * Starts the project's fake Flickr on 127.0.0.1, signs in through the real
  * OAuth flow (the fake auto-approves), runs the real CLI with the release
  * permission set into `./demo_backup/`, then runs it again to show that a
- * rerun downloads nothing, shows `status` and `verify`, and prints the tree.
+ * rerun downloads nothing, shows `status` and `verify`, prints the tree, and
+ * ends with the path of the offline site's `index.html` (made by `backup`).
  *
  * @module
  */
@@ -36,7 +37,9 @@ async function tree(root: string, dir = root, out: string[] = []) {
       ? ` (${(await Deno.stat(path)).size} bytes)`
       : "/";
     out.push(`${"  ".repeat(depth)}${entry.name}${size}`);
-    if (entry.isDirectory) await tree(root, path, out);
+    if (entry.name === ".flickr_site") {
+      out.push(`${"  ".repeat(depth + 1)}… (the offline site's pages)`);
+    } else if (entry.isDirectory) await tree(root, path, out);
   }
   return out;
 }
@@ -110,3 +113,8 @@ if (importStatus.code !== 0 && importStatus.code !== 3) {
 }
 say(`\n${importDir}/`);
 say((await tree(importDir)).map((line) => `  ${line}`).join("\n"));
+say(
+  `\nBrowse the backup without Flickr (works from the disk, no server):\n  ${
+    join(dir, "index.html")
+  }`,
+);

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { type PhotoRecord, readSidecar } from "./sidecar_record.ts";
@@ -52,7 +53,8 @@ export type SidecarCache = Record<
 
 const SIDECAR = /^(\d{1,30})\.([A-Za-z0-9]{1,10})\.json$/;
 
-interface StateView {
+/** What the state says about albums and main copies. */
+export interface StateView {
   albums: {
     id: string;
     title: string;
@@ -126,14 +128,24 @@ export function dateKey(photo: ScannedPhoto): string {
   return photo.record.dateTaken || "";
 }
 
+/** The sidecars and state of a backup, before any sidecar is parsed. */
+export interface BackupListing {
+  state: StateView | undefined;
+  /** Photo id to its sidecars (paths from the root), the main copy first. */
+  sidecars: Map<string, { rel: string; mtime: number; size: number }>;
+  /**
+   * Hash of every sidecar's path, size and time and of the state's albums
+   * and memberships: equal listings make equal sites.
+   */
+  signature: string;
+}
+
 /**
- * Scans the backup folder. Synchronous on purpose: tens of thousands of
- * small stats and reads finish several times faster than awaited ones.
- *
- * @param cache Sidecars parsed last time; updated in place (entries of
- * files that are gone are removed).
+ * Lists the backup folder: one stat per photo, no sidecar read.
+ * Synchronous on purpose: tens of thousands of small stats finish several
+ * times faster than awaited ones.
  */
-export function scanBackup(root: string, cache: SidecarCache): BackupContents {
+export function listBackup(root: string): BackupListing {
   const state = readState(root);
   const folders: string[] = [];
   for (const entry of Deno.readDirSync(root)) {
@@ -147,11 +159,10 @@ export function scanBackup(root: string, cache: SidecarCache): BackupContents {
     (a < b ? -1 : a > b ? 1 : 0)
   );
   const found = new Map<string, string[]>();
-  const seen = new Set<string>();
   for (const folder of folders) {
     let names: string[];
     try {
-      names = listFolder(join(root, folder));
+      names = listFolder(join(root, folder)).sort();
     } catch {
       continue;
     }
@@ -161,39 +172,70 @@ export function scanBackup(root: string, cache: SidecarCache): BackupContents {
       if (!match) continue;
       const media = name.slice(0, -".json".length);
       if (!present.has(media)) continue;
-      const rel = `${folder}/${name}`;
-      seen.add(rel);
       const id = match[1]!;
-      const list = found.get(id) ?? [];
-      list.push(rel);
-      found.set(id, list);
+      const list = found.get(id);
+      if (list) list.push(`${folder}/${name}`);
+      else found.set(id, [`${folder}/${name}`]);
     }
   }
-  for (const key of Object.keys(cache)) {
-    if (!seen.has(key)) delete cache[key];
+  const hash = createHash("sha1");
+  const sidecars: BackupListing["sidecars"] = new Map();
+  for (const [id, rels] of found) {
+    const main = state?.primary.get(id);
+    const rel = rels.find((candidate) => candidate === `${main}.json`) ??
+      rels[0]!;
+    try {
+      const stat = Deno.statSync(join(root, rel));
+      const mtime = stat.mtime?.getTime() ?? 0;
+      sidecars.set(id, { rel, mtime, size: stat.size });
+      hash.update(`${rel}|${mtime}|${stat.size}\n`);
+    } catch {
+      // vanished since the listing
+    }
   }
+  hash.update(
+    JSON.stringify(
+      state ? [state.albums, [...state.members]] : null,
+    ),
+  );
+  return { state, sidecars, signature: hash.digest("hex") };
+}
 
+/**
+ * What the backup holds, parsing only the sidecars whose size or time
+ * changed since they were cached.
+ *
+ * @param cache Sidecars parsed last time; updated in place (entries of
+ * files that are gone are removed).
+ */
+export function readContents(
+  root: string,
+  listing: BackupListing,
+  cache: SidecarCache,
+): BackupContents {
+  const { state } = listing;
   const photos = new Map<string, ScannedPhoto>();
   let account = "";
-  for (const [id, sidecars] of found) {
-    const main = state?.primary.get(id);
-    const chosen = sidecars.find((rel) => rel === `${main}.json`) ??
-      sidecars[0]!;
-    const record = readCached(root, chosen, id, cache);
+  const used = new Set<string>();
+  for (const [id, sidecar] of listing.sidecars) {
+    used.add(sidecar.rel);
+    const record = readCached(root, sidecar, id, cache);
     if (!record) continue;
     if (!account && record.owner) account = record.owner;
-    photos.set(id, { record, file: chosen.slice(0, -".json".length) });
+    photos.set(id, { record, file: sidecar.rel.slice(0, -".json".length) });
+  }
+  for (const key of Object.keys(cache)) {
+    if (!used.has(key)) delete cache[key];
   }
 
   const albums: ScannedAlbum[] = [];
-  const inAlbum = new Set<string>();
-  const byId = new Map<string, ScannedAlbum>();
+  const byId = new Map<string, { album: ScannedAlbum; ids: Set<string> }>();
   for (const album of state?.albums ?? []) {
     const ids = (state?.members.get(album.id) ?? []).filter((id) =>
       photos.has(id)
     );
     const entry = { ...album, photoIds: ids };
-    byId.set(album.id, entry);
+    byId.set(album.id, { album: entry, ids: new Set(ids) });
     albums.push(entry);
   }
   // Albums the sidecars name that the state does not list (or no state).
@@ -203,25 +245,30 @@ export function scanBackup(root: string, cache: SidecarCache): BackupContents {
   );
   for (const photo of ordered) {
     for (const ref of photo.record.albums) {
-      let album = byId.get(ref.id);
-      if (!album) {
-        album = {
-          id: ref.id,
-          title: ref.title,
-          description: "",
-          photoIds: [],
-          gone: false,
+      let entry = byId.get(ref.id);
+      if (!entry) {
+        entry = {
+          album: {
+            id: ref.id,
+            title: ref.title,
+            description: "",
+            photoIds: [],
+            gone: false,
+          },
+          ids: new Set(),
         };
-        byId.set(ref.id, album);
-        extra.push(album);
+        byId.set(ref.id, entry);
+        extra.push(entry.album);
       }
-      if (!album.photoIds.includes(photo.record.id)) {
-        album.photoIds.push(photo.record.id);
+      if (!entry.ids.has(photo.record.id)) {
+        entry.ids.add(photo.record.id);
+        entry.album.photoIds.push(photo.record.id);
       }
     }
   }
   extra.sort((a, b) => a.title.localeCompare(b.title));
   albums.push(...extra);
+  const inAlbum = new Set<string>();
   for (const album of albums) {
     for (const id of album.photoIds) inAlbum.add(id);
   }
@@ -237,26 +284,23 @@ export function scanBackup(root: string, cache: SidecarCache): BackupContents {
 
 function readCached(
   root: string,
-  rel: string,
+  sidecar: { rel: string; mtime: number; size: number },
   id: string,
   cache: SidecarCache,
 ): PhotoRecord | null {
-  const path = join(root, rel);
-  let stat: Deno.FileInfo;
-  try {
-    stat = Deno.statSync(path);
-  } catch {
-    return null;
+  const hit = cache[sidecar.rel];
+  if (hit && hit.mtime === sidecar.mtime && hit.size === sidecar.size) {
+    return hit.record;
   }
-  const mtime = stat.mtime?.getTime() ?? 0;
-  const hit = cache[rel];
-  if (hit && hit.mtime === mtime && hit.size === stat.size) return hit.record;
   let record: PhotoRecord | null = null;
   try {
-    record = readSidecar(JSON.parse(Deno.readTextFileSync(path)), id) ?? null;
+    record = readSidecar(
+      JSON.parse(Deno.readTextFileSync(join(root, sidecar.rel))),
+      id,
+    ) ?? null;
   } catch {
     record = null; // unreadable or not JSON: the photo is left out
   }
-  cache[rel] = { mtime, size: stat.size, record };
+  cache[sidecar.rel] = { mtime: sidecar.mtime, size: sidecar.size, record };
   return record;
 }

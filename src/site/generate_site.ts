@@ -19,7 +19,8 @@ import { LocalFatalError } from "../errors.ts";
 import { atomicWriteFile } from "../platform/fs.ts";
 import {
   type BackupContents,
-  scanBackup,
+  listBackup,
+  readContents,
   type SidecarCache,
 } from "./backup_scan.ts";
 import {
@@ -51,7 +52,10 @@ export { SITE_DIR } from "./pages.ts";
 
 /** Bump when pages or thumbnails change in a way old manifests miss. */
 const MANIFEST_VERSION = 1;
+/** Everything remembered between generations (large: one entry per photo). */
 const MANIFEST = "manifest.json";
+/** What a refresh after an unchanged run needs to know (small). */
+const QUICK = "quick.json";
 /** Thumbnails made at once (file reads and JPEG decoding). */
 const THUMB_CONCURRENCY = 4;
 
@@ -61,8 +65,19 @@ interface Manifest {
   thumbs: Record<string, { key: string; ref: ThumbRef }>;
   pages: Record<string, string>;
   searchKey: string;
-  /** Hash of everything the pages are made from (see {@link inputsKey}). */
-  inputs: string;
+}
+
+/** Read first: when the backup's listing is unchanged, nothing else is. */
+interface QuickCheck {
+  version: number;
+  generator: string;
+  /** `BackupListing.signature` the site was made from. */
+  signature: string;
+  /** Files in the site folder after that generation. */
+  files: number;
+  photos: number;
+  albums: number;
+  withoutThumbnail: number;
 }
 
 /** What a generation did. */
@@ -91,7 +106,6 @@ async function readManifest(siteDir: string): Promise<Manifest> {
     thumbs: {},
     pages: {},
     searchKey: "",
-    inputs: "",
   };
   try {
     const parsed = JSON.parse(
@@ -106,6 +120,17 @@ async function readManifest(siteDir: string): Promise<Manifest> {
   }
 }
 
+async function readQuick(siteDir: string): Promise<QuickCheck | undefined> {
+  try {
+    const parsed = JSON.parse(
+      await Deno.readTextFile(join(siteDir, QUICK)),
+    ) as QuickCheck;
+    return parsed?.version === MANIFEST_VERSION ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Files present under the site folder (relative, "/"), one listing each. */
 function presentFiles(siteDir: string): Set<string> {
   const present = new Set<string>();
@@ -117,6 +142,7 @@ function presentFiles(siteDir: string): Set<string> {
       return;
     }
     for (const entry of entries) {
+      if (prefix === "" && entry.name === QUICK) continue;
       if (entry.isDirectory) {
         walk(join(dir, entry.name), `${prefix}${entry.name}/`);
       } else present.add(`${prefix}${entry.name}`);
@@ -146,37 +172,6 @@ function writeFiles(
     if (typeof content === "string") Deno.writeTextFileSync(path, content);
     else Deno.writeFileSync(path, content);
   }
-}
-
-/**
- * A hash of every input of the pages: the generator, each photo's sidecar
- * (path, size, time), its thumbnail, and the albums. Equal hashes mean
- * equal pages, so a refresh after a run that changed nothing renders none.
- */
-function inputsKey(
-  generator: string,
-  contents: BackupContents,
-  cache: SidecarCache,
-  thumbs: Map<string, ThumbRef>,
-): string {
-  const h = createHash("sha1");
-  h.update(
-    `${MANIFEST_VERSION}|${generator}|${
-      hash(SITE_JS + SITE_CSS)
-    }|${contents.account}\n`,
-  );
-  for (const [id, photo] of contents.photos) {
-    const entry = cache[`${photo.file}.json`];
-    const thumb = thumbs.get(id);
-    const ref = thumb?.at === "site"
-      ? `${thumb.path}|${thumb.rotate}`
-      : thumb?.at === "root"
-      ? thumb.path
-      : thumb?.label;
-    h.update(`${id}|${photo.file}|${entry?.mtime}|${entry?.size}|${ref}\n`);
-  }
-  h.update(JSON.stringify([contents.albums, contents.unsorted]));
-  return h.digest("hex");
 }
 
 function removeFiles(root: string, rels: string[]): number {
@@ -368,17 +363,30 @@ export async function generateSite(
   const siteDir = join(root, SITE_DIR);
   try {
     await Deno.mkdir(siteDir, { recursive: true });
-    const manifest = await readManifest(siteDir);
+    const generator = `${options.generator ?? ""}|${hash(SITE_JS + SITE_CSS)}`;
+    const listing = listBackup(root);
     const present = presentFiles(siteDir);
-    const contents = scanBackup(root, manifest.sidecars);
+    const quick = await readQuick(siteDir);
+    if (
+      quick?.signature === listing.signature &&
+      quick.generator === generator && quick.files === present.size &&
+      exists(join(root, "index.html"))
+    ) {
+      return {
+        indexPath: join(root, "index.html"),
+        photos: quick.photos,
+        albums: quick.albums,
+        withoutThumbnail: quick.withoutThumbnail,
+        thumbnailsMade: 0,
+        files: quick.files,
+        written: 0,
+        removed: 0,
+      };
+    }
+    const manifest = await readManifest(siteDir);
+    const contents = readContents(root, listing, manifest.sidecars);
     const thumbs = await thumbnails(root, contents, manifest, present);
     writeFiles(root, thumbs.files);
-    const inputs = inputsKey(
-      options.generator ?? "",
-      contents,
-      manifest.sidecars,
-      thumbs.refs,
-    );
     const summary = {
       indexPath: join(root, "index.html"),
       photos: contents.photos.size,
@@ -388,17 +396,6 @@ export async function generateSite(
         ref.at === "none"
       ).length,
     };
-    const rels = Object.keys(manifest.pages);
-    if (
-      manifest.inputs === inputs && thumbs.made === 0 && rels.length > 0 &&
-      rels.every((rel) =>
-        rel === "index.html"
-          ? exists(join(root, rel))
-          : present.has(rel.slice(SITE_DIR.length + 1))
-      )
-    ) {
-      return { ...summary, files: rels.length, written: 0, removed: 0 };
-    }
     const model = buildModel(contents, thumbs.refs);
     const pages = await renderAll(model);
 
@@ -450,8 +447,17 @@ export async function generateSite(
       );
     manifest.pages = newPages;
     manifest.searchKey = search.key;
-    manifest.inputs = inputs;
     await atomicWriteFile(join(siteDir, MANIFEST), JSON.stringify(manifest));
+    const quickCheck: QuickCheck = {
+      version: MANIFEST_VERSION,
+      generator,
+      signature: listing.signature,
+      files: presentFiles(siteDir).size,
+      photos: summary.photos,
+      albums: summary.albums,
+      withoutThumbnail: summary.withoutThumbnail,
+    };
+    await atomicWriteFile(join(siteDir, QUICK), JSON.stringify(quickCheck));
     return {
       ...summary,
       files: Object.keys(newPages).length,

@@ -43,7 +43,7 @@ export async function runSiteCommand(
   }
   await using _lock = await acquireLock(dir, { clock: deps.clock });
   const started = deps.clock.now();
-  const result = await generateSite(dir);
+  const result = await generateSite(dir, { generator: deps.version });
   if (!options.quiet) {
     deps.terminal.out(
       renderSiteResult(result, deps.clock.now() - started) + "\n",
@@ -64,7 +64,7 @@ export async function refreshSiteAfterRun(
 ): Promise<void> {
   const started = deps.clock.now();
   try {
-    const result = await generateSite(dir);
+    const result = await generateSite(dir, { generator: deps.version });
     if (!quiet) {
       deps.terminal.out(
         renderSiteResult(result, deps.clock.now() - started) + "\n",

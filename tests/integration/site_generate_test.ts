@@ -1,0 +1,194 @@
+/**
+ * `generateSite` on disk: thumbnails from what is at hand (checked against
+ * ExifTool), incremental refreshes, removals, and the `site` command's
+ * answers to a wrong folder.
+ */
+
+import { join } from "node:path";
+import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import { generateSite } from "../../src/site/generate_site.ts";
+import { makeThumbnail, readExifThumbnail } from "../../src/site/thumbnails.ts";
+import { encodeJpeg } from "../fake_flickr/mod.ts";
+import { runCliProcess } from "../helpers/cli.ts";
+import { withTempDir } from "../helpers/backup_fixture.ts";
+import { makeSiteAccount } from "../helpers/site_fixture.ts";
+
+async function exiftoolThumbnail(path: string): Promise<Uint8Array> {
+  const output = await new Deno.Command("exiftool", {
+    args: ["-b", "-ThumbnailImage", path],
+    stdout: "piped",
+  }).output();
+  return output.stdout;
+}
+
+function pageFiles(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (folder: string) => {
+    for (const entry of Deno.readDirSync(folder)) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory) walk(path);
+      else out.set(path, Deno.statSync(path).mtime!.getTime());
+    }
+  };
+  walk(join(dir, ".flickr_site"));
+  return out;
+}
+
+Deno.test("site thumbnails: the EXIF thumbnail is the one ExifTool reads; small files are their own; others are decoded to 320 px", async () => {
+  const account = makeSiteAccount({ photos: 8, albums: 2 });
+  try {
+    const result = await generateSite(account.dir);
+    assertEquals(result.photos, 8);
+    assertEquals(result.withoutThumbnail, 0);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(join(account.dir, ".flickr_site/manifest.json")),
+    );
+    let fromExif = 0;
+    for (const [id, entry] of Object.entries(manifest.thumbs)) {
+      const ref = (entry as { ref: { at: string; path: string } }).ref;
+      const file = [...Deno.readDirSync(account.dir)].flatMap((folder) =>
+        folder.isDirectory && !folder.name.startsWith(".")
+          ? [join(account.dir, folder.name, `${id}.jpg`)]
+          : []
+      ).find((path) => {
+        try {
+          return Deno.statSync(path).isFile;
+        } catch {
+          return false;
+        }
+      })!;
+      const expected = await exiftoolThumbnail(file);
+      if (expected.length) {
+        assertEquals(ref.at, "site", id);
+        const ours = await Deno.readFile(
+          join(account.dir, ".flickr_site", ref.path),
+        );
+        assertEquals(ours, expected, `thumbnail of ${id}`);
+        fromExif++;
+      } else {
+        assertEquals(
+          ref.at,
+          "root",
+          `${id} is small enough to be its own thumbnail`,
+        );
+      }
+    }
+    assertEquals(fromExif, 4);
+  } finally {
+    await Deno.remove(account.dir, { recursive: true });
+  }
+});
+
+Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a 320-pixel JPEG ExifTool reads", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "big.jpg");
+    await Deno.writeFile(
+      path,
+      encodeJpeg({ width: 1200, height: 900, seed: 3, padTo: 200_000 }),
+    );
+    const thumb = await makeThumbnail(path, "jpg", "photo");
+    assert(thumb.kind === "jpeg" && thumb.source === "decoded", thumb.kind);
+    await Deno.writeFile(join(dir, "thumb.jpg"), thumb.bytes);
+    const output = await new Deno.Command("exiftool", {
+      args: ["-s3", "-ImageWidth", "-ImageHeight", join(dir, "thumb.jpg")],
+      stdout: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(output.stdout).trim().split(/\s+/), [
+      "320",
+      "240",
+    ]);
+    assert(thumb.bytes.length < 40_000, `${thumb.bytes.length} bytes`);
+    assertEquals((await makeThumbnail(path, "mov", "video")).kind, "none");
+  });
+});
+
+Deno.test("readExifThumbnail() finds nothing in damaged EXIF instead of failing", () => {
+  const broken = new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xe1,
+    0x00,
+    0x10,
+    ...new TextEncoder().encode("Exif\0\0"),
+    0x49,
+    0x49,
+    0x2a,
+    0,
+    0xff,
+    0xff,
+    0xff,
+    0x7f,
+    0xff,
+    0xd9,
+  ]);
+  assertEquals(readExifThumbnail(broken), { rotate: 0 });
+  assertEquals(readExifThumbnail(new Uint8Array([1, 2, 3])), { rotate: 0 });
+});
+
+Deno.test("generateSite() refreshes incrementally: nothing written when nothing changed, only the affected pages otherwise, pages of removed photos deleted", async () => {
+  const account = makeSiteAccount({ photos: 60, albums: 3 });
+  try {
+    const first = await generateSite(account.dir);
+    assertEquals(first.written, first.files);
+    const before = pageFiles(account.dir);
+
+    const again = await generateSite(account.dir);
+    assertEquals(again.written, 0);
+    assertEquals(pageFiles(account.dir), before, "no file touched");
+
+    // Retitle one photo: its page, its album's page and the search index change.
+    const folder = [...Deno.readDirSync(account.dir)].find((entry) =>
+      entry.isDirectory && entry.name.startsWith("Album 1")
+    )!.name;
+    const sidecar = [...Deno.readDirSync(join(account.dir, folder))].find((
+      entry,
+    ) =>
+      entry.name.endsWith(".json")
+    )!.name;
+    const id = sidecar.split(".")[0]!;
+    const path = join(account.dir, folder, sidecar);
+    const json = JSON.parse(await Deno.readTextFile(path));
+    json.title = "A brand new title";
+    await Deno.writeTextFile(path, JSON.stringify(json));
+    const changed = await generateSite(account.dir);
+    assert(
+      changed.written >= 2 && changed.written < 10,
+      `wrote ${changed.written}`,
+    );
+    const page = await Deno.readTextFile(
+      join(account.dir, ".flickr_site/p", `${id}.html`),
+    );
+    assertStringIncludes(page, "<h1>A brand new title</h1>");
+
+    // Remove the photo: its page goes, the others stay.
+    await Deno.remove(path);
+    const removed = await generateSite(account.dir);
+    assert(removed.removed >= 1);
+    assertEquals(removed.photos, 59);
+    let gone = false;
+    try {
+      await Deno.stat(join(account.dir, ".flickr_site/p", `${id}.html`));
+    } catch {
+      gone = true;
+    }
+    assert(gone, "the page of a removed photo is deleted");
+
+    // A deleted page is noticed and written again.
+    const victim = join(account.dir, ".flickr_site/s/tags.html");
+    await Deno.remove(victim);
+    const healed = await generateSite(account.dir);
+    assertEquals(healed.written, 1);
+    assert((await Deno.stat(victim)).isFile);
+  } finally {
+    await Deno.remove(account.dir, { recursive: true });
+  }
+});
+
+Deno.test("flickr-backup site refuses a folder that does not exist, with the fix", async () => {
+  await withTempDir(async (dir) => {
+    const result = await runCliProcess(["site", "--dir", join(dir, "nope")]);
+    assertEquals(result.code, 2, result.stderr);
+    assertStringIncludes(result.stderr, "does not exist");
+  });
+});
