@@ -54,7 +54,7 @@ async function largestAlbum(
 ): Promise<{ photos: number; bytes: number }> {
   const dir = join(root, ".flickr_site", "a");
   let best = { photos: 0, bytes: 0 };
-  for (const entry of Deno.readDirSync(dir)) {
+  for (const entry of await Array.fromAsync(Deno.readDir(dir))) {
     const path = join(dir, entry.name);
     const html = await Deno.readTextFile(path);
     const sources = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) =>

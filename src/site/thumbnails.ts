@@ -2,9 +2,9 @@
  * Thumbnails from what is at hand, without any request:
  *
  * 1. the small JPEG most camera files carry in their EXIF (IFD1), read from
- *    the first bytes of the file;
+ *    the first bytes of the file (shrunk when a camera stored a large one);
  * 2. the file itself, when it is a small image a browser shows anyway;
- * 3. otherwise, for a JPEG, a 320-pixel one made by decoding the file with
+ * 3. otherwise, for a JPEG, a 240-pixel one made by decoding the file with
  *    `jpeg-js` (pure JavaScript: nothing to load at run time, no WebAssembly
  *    file to find inside the compiled binary, no permission beyond reading
  *    the photo);
@@ -16,9 +16,12 @@
 import jpeg from "jpeg-js";
 
 /** Longest side of a generated thumbnail, in pixels. */
-export const THUMB_SIZE = 320;
-/** A file this small is its own thumbnail. */
-export const DIRECT_MAX_BYTES = 24 * 1024;
+export const THUMB_SIZE = 240;
+/**
+ * A file (or EXIF thumbnail) this small is used as it is. With generated
+ * thumbnails of 8–15 KB, a 500-photo album page stays well under 10 MB.
+ */
+export const DIRECT_MAX_BYTES = 16 * 1024;
 /** Largest JPEG decoded to make a thumbnail (bigger ones get none). */
 const DECODE_MAX_BYTES = 64 * 1024 * 1024;
 /** Bytes read from the start of a JPEG to find its EXIF thumbnail. */
@@ -160,6 +163,27 @@ export function shrink(
   return { data, width: w, height: h };
 }
 
+/** A {@link THUMB_SIZE} JPEG of a JPEG, or undefined if it cannot decode. */
+function reencode(source: Uint8Array): Uint8Array | undefined {
+  try {
+    const decoded = jpeg.decode(source, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: 200,
+      maxMemoryUsageInMB: 1024,
+    });
+    const small = shrink(
+      decoded.data,
+      decoded.width,
+      decoded.height,
+      THUMB_SIZE,
+    );
+    return new Uint8Array(jpeg.encode(small, 70).data);
+  } catch {
+    return undefined; // one jpeg-js cannot decode (CMYK, damaged…): no tile
+  }
+}
+
 async function readHead(path: string, bytes: number): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   const buffer = new Uint8Array(bytes);
@@ -190,7 +214,10 @@ export async function makeThumbnail(
     const found = readExifThumbnail(await readHead(path, HEAD_BYTES));
     rotate = found.rotate;
     if (found.thumbnail) {
-      return { kind: "jpeg", bytes: found.thumbnail, rotate, source: "exif" };
+      const bytes = found.thumbnail.length <= DIRECT_MAX_BYTES
+        ? found.thumbnail
+        : reencode(found.thumbnail);
+      if (bytes) return { kind: "jpeg", bytes, rotate, source: "exif" };
     }
   }
   if (BROWSER_IMAGES.has(ext) && size <= DIRECT_MAX_BYTES) {
@@ -198,29 +225,8 @@ export async function makeThumbnail(
     return { kind: "original", rotate: 0 };
   }
   if (isJpeg && size <= DECODE_MAX_BYTES) {
-    try {
-      const decoded = jpeg.decode(await Deno.readFile(path), {
-        useTArray: true,
-        formatAsRGBA: true,
-        maxResolutionInMP: 200,
-        maxMemoryUsageInMB: 1024,
-      });
-      const small = shrink(
-        decoded.data,
-        decoded.width,
-        decoded.height,
-        THUMB_SIZE,
-      );
-      const encoded = jpeg.encode(small, 72);
-      return {
-        kind: "jpeg",
-        bytes: new Uint8Array(encoded.data),
-        rotate,
-        source: "decoded",
-      };
-    } catch {
-      // A JPEG jpeg-js cannot decode (progressive quirks, CMYK…): no tile.
-    }
+    const bytes = reencode(await Deno.readFile(path));
+    if (bytes) return { kind: "jpeg", bytes, rotate, source: "decoded" };
   }
   return { kind: "none" };
 }

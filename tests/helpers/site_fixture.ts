@@ -1,7 +1,8 @@
 /**
  * A backup folder made directly on disk, fast, for the site's tests and
  * benchmark: real sidecars (built by the backup's own `buildSidecar`), tiny
- * JPEGs (some with an EXIF thumbnail, some without), a few album folders
+ * JPEGs (half with an EXIF thumbnail, 1 in 100 large enough to need a
+ * decoded one), a few album folders
  * with hard links, Unsorted, and no state file (the site then reads the
  * albums from the sidecars).
  *
@@ -11,7 +12,7 @@
 import { join } from "node:path";
 import { buildSidecar } from "../../src/app/sidecar.ts";
 import type { FlickrPhoto } from "../../src/flickr/api_types.ts";
-import { encodeJpeg } from "../fake_flickr/mod.ts";
+import { encodeJpeg } from "./jpeg.ts";
 
 /** The title that must stay text on every page. */
 export const HOSTILE_TITLE =
@@ -104,8 +105,11 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
   const thumbnail = encodeJpeg({ width: 160, height: 120, seed: 7 });
   const bodies = Array.from(
     { length: 8 },
-    (_, i) => encodeJpeg({ width: 640, height: 480, seed: i + 1 }),
+    (_, i) => encodeJpeg({ width: 320, height: 240, seed: i + 1 }),
   );
+  // Every 100th photo is too large to be its own thumbnail and has no EXIF
+  // one: its thumbnail is decoded.
+  const large = encodeJpeg({ width: 800, height: 600, seed: 99 });
   const albums = Array.from({ length: options.albums }, (_, i) => ({
     id: String(72157000000000000 + i * 1000),
     title: `Album ${i + 1}: ${WORDS[i % WORDS.length]}`,
@@ -145,13 +149,13 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
       visibility: { isPublic: true, isFriend: false, isFamily: false },
       sizes: [],
       originalFormat: "jpg",
-      originalWidth: 640,
-      originalHeight: 480,
+      originalWidth: 320,
+      originalHeight: 240,
       ...(i % 9 === 0
         ? { geo: { latitude: 45 + (i % 10) / 10, longitude: 7.5 } }
         : {}),
     };
-    const base = bodies[i % bodies.length]!;
+    const base = i % 100 === 1 ? large : bodies[i % bodies.length]!;
     const bytes = i % 2 === 0
       ? withExif(base, exifWithThumbnail(thumbnail, i % 4 === 0 ? 6 : 1))
       : base;
@@ -162,8 +166,8 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
       saved: {
         kind: "original",
         label: "o",
-        width: 640,
-        height: 480,
+        width: 320,
+        height: 240,
         bytes: bytes.length,
         sha256Downloaded: `sha-${id}`,
       },

@@ -7,8 +7,12 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { generateSite } from "../../src/site/generate_site.ts";
-import { makeThumbnail, readExifThumbnail } from "../../src/site/thumbnails.ts";
-import { encodeJpeg } from "../fake_flickr/mod.ts";
+import {
+  DIRECT_MAX_BYTES,
+  makeThumbnail,
+  readExifThumbnail,
+} from "../../src/site/thumbnails.ts";
+import { encodeJpeg } from "../helpers/jpeg.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import { withTempDir } from "../helpers/backup_fixture.ts";
 import { makeSiteAccount } from "../helpers/site_fixture.ts";
@@ -34,7 +38,7 @@ function pageFiles(dir: string): Map<string, number> {
   return out;
 }
 
-Deno.test("site thumbnails: the EXIF thumbnail is the one ExifTool reads; small files are their own; others are decoded to 320 px", async () => {
+Deno.test("site thumbnails: the EXIF thumbnail is the one ExifTool reads; small files are their own; others are decoded to 240 px", async () => {
   const account = makeSiteAccount({ photos: 8, albums: 2 });
   try {
     const result = await generateSite(account.dir);
@@ -44,9 +48,12 @@ Deno.test("site thumbnails: the EXIF thumbnail is the one ExifTool reads; small 
       await Deno.readTextFile(join(account.dir, ".flickr_site/manifest.json")),
     );
     let fromExif = 0;
+    let decoded = 0;
     for (const [id, entry] of Object.entries(manifest.thumbs)) {
       const ref = (entry as { ref: { at: string; path: string } }).ref;
-      const file = [...Deno.readDirSync(account.dir)].flatMap((folder) =>
+      const file = (await Array.fromAsync(Deno.readDir(account.dir))).flatMap((
+        folder,
+      ) =>
         folder.isDirectory && !folder.name.startsWith(".")
           ? [join(account.dir, folder.name, `${id}.jpg`)]
           : []
@@ -66,20 +73,19 @@ Deno.test("site thumbnails: the EXIF thumbnail is the one ExifTool reads; small 
         assertEquals(ours, expected, `thumbnail of ${id}`);
         fromExif++;
       } else {
-        assertEquals(
-          ref.at,
-          "root",
-          `${id} is small enough to be its own thumbnail`,
-        );
+        const small = (await Deno.stat(file)).size <= DIRECT_MAX_BYTES;
+        assertEquals(ref.at, small ? "root" : "site", id);
+        if (!small) decoded++;
       }
     }
     assertEquals(fromExif, 4);
+    assertEquals(decoded, 1, "photo 1 is large and has no EXIF thumbnail");
   } finally {
     await Deno.remove(account.dir, { recursive: true });
   }
 });
 
-Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a 320-pixel JPEG ExifTool reads", async () => {
+Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a 240-pixel JPEG ExifTool reads", async () => {
   await withTempDir(async (dir) => {
     const path = join(dir, "big.jpg");
     await Deno.writeFile(
@@ -94,10 +100,10 @@ Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a
       stdout: "piped",
     }).output();
     assertEquals(new TextDecoder().decode(output.stdout).trim().split(/\s+/), [
-      "320",
       "240",
+      "180",
     ]);
-    assert(thumb.bytes.length < 40_000, `${thumb.bytes.length} bytes`);
+    assert(thumb.bytes.length < 16_384, `${thumb.bytes.length} bytes`);
     assertEquals((await makeThumbnail(path, "mov", "video")).kind, "none");
   });
 });
@@ -138,14 +144,14 @@ Deno.test("generateSite() refreshes incrementally: nothing written when nothing 
     assertEquals(pageFiles(account.dir), before, "no file touched");
 
     // Retitle one photo: its page, its album's page and the search index change.
-    const folder = [...Deno.readDirSync(account.dir)].find((entry) =>
-      entry.isDirectory && entry.name.startsWith("Album 1")
-    )!.name;
-    const sidecar = [...Deno.readDirSync(join(account.dir, folder))].find((
-      entry,
-    ) =>
-      entry.name.endsWith(".json")
-    )!.name;
+    const folder =
+      (await Array.fromAsync(Deno.readDir(account.dir))).find((entry) =>
+        entry.isDirectory && entry.name.startsWith("Album 1")
+      )!.name;
+    const sidecar =
+      (await Array.fromAsync(Deno.readDir(join(account.dir, folder)))).find((
+        entry,
+      ) => entry.name.endsWith(".json"))!.name;
     const id = sidecar.split(".")[0]!;
     const path = join(account.dir, folder, sidecar);
     const json = JSON.parse(await Deno.readTextFile(path));
