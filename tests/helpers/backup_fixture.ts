@@ -108,10 +108,10 @@ export async function snapshot(
   return out;
 }
 
-/** Skips the run's own bookkeeping files in snapshots. */
+/** Skips the run's own bookkeeping files (and the offline site) in snapshots. */
 export function isBookkeeping(rel: string): boolean {
   return rel.startsWith(".flickr") || rel.startsWith("flickr_backup_") ||
-    rel === "last_run.json";
+    rel === "last_run.json" || rel === "index.html"; // index.html: the offline site
 }
 
 /** Media files only (no sidecars, no bookkeeping). */
