@@ -37,7 +37,7 @@ const v1 = buildSidecar({
   backedUpAt: new Date(0),
 });
 
-Deno.test("readSidecar() reads what the backup writes (schema 1)", () => {
+Deno.test("readSidecar() reads what the backup writes (buildSidecar)", () => {
   const record = readSidecar(JSON.parse(JSON.stringify(v1)), "123")!;
   assertEquals(record, {
     id: "123",
@@ -50,7 +50,10 @@ Deno.test("readSidecar() reads what the backup writes (schema 1)", () => {
     dateTaken: "2021-03-28 01:37:37",
     granularity: "month",
     geo: { latitude: 38.7, longitude: -9.1 },
-    license: { name: "Attribution License (CC BY 2.0)", url: "" },
+    license: {
+      name: "Attribution License",
+      url: "https://creativecommons.org/licenses/by/2.0/",
+    },
     views: 7,
     media: "video",
     flickrUrl: "https://www.flickr.com/photos/me/123/",
@@ -62,10 +65,10 @@ Deno.test("readSidecar() reads what the backup writes (schema 1)", () => {
   });
 });
 
-Deno.test("readSidecar() reads schema 2 shapes: raw tags, licence URL, numbers as strings", () => {
+Deno.test("readSidecar() reads schema 1 and other writers' shapes: licence without URL, tag objects: raw tags, licence URL, numbers as strings", () => {
   const record = readSidecar({
     ...v1,
-    schema_version: 2,
+    schema_version: 1,
     tags: [{ raw: "New York", normalized: "newyork" }, "sea"],
     license: {
       id: "4",
