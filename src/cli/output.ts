@@ -9,6 +9,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Progress, Reporter } from "../app/reporter.ts";
 import type { BackupSummary } from "../app/backup_run.ts";
+import { refreshOfflineSite, type SiteResult } from "../app/offline_site.ts";
 import type { Clock } from "../platform/clock.ts";
 import type { Terminal } from "../platform/terminal.ts";
 import { redact } from "../redact.ts";
@@ -248,4 +249,41 @@ export function renderSummary(
   if (logPath) lines.push(`  log: ${logPath}`);
   // Album titles and Flickr's messages may carry terminal escape codes.
   return stripControl(lines.join("\n"));
+}
+
+/** One line about an offline-site generation, for `site` and after runs. */
+export function renderSiteResult(result: SiteResult, ms: number): string {
+  const missing = result.withoutThumbnail
+    ? `, ${result.withoutThumbnail} shown without a thumbnail`
+    : "";
+  return `Offline site: ${result.photos} photos and videos in ${result.albums} albums; ${result.written} of ${result.files} files written, ${result.removed} removed${missing} (${
+    (ms / 1000).toFixed(1)
+  } s). Open ${result.indexPath}`;
+}
+
+/**
+ * Refreshes the offline site after a `backup` (or `import`) run, under that
+ * run's lock. A failure is reported and does not change the run's exit
+ * code: the backup itself is complete.
+ */
+export async function refreshSiteAfterRun(
+  deps: { terminal: Terminal; clock: Clock; version: string },
+  dir: string,
+  quiet: boolean,
+): Promise<void> {
+  const started = deps.clock.now();
+  try {
+    const result = await refreshOfflineSite(dir, deps.version);
+    if (!quiet) {
+      deps.terminal.out(
+        renderSiteResult(result, deps.clock.now() - started) + "\n",
+      );
+    }
+  } catch (error) {
+    deps.terminal.err(
+      `warning: ${
+        error instanceof Error ? error.message : String(error)
+      } (run "flickr-backup site --dir ${dir}" to try again)\n`,
+    );
+  }
 }

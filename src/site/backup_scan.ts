@@ -12,12 +12,7 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { type PhotoRecord, readSidecar } from "./sidecar_record.ts";
-
-/** State file name (same as the state store's; not imported to keep the
- * site free of the writer). */
-const STATE_FILE = ".flickr_backup.sqlite";
 
 /** A photo of the backup. */
 export interface ScannedPhoto {
@@ -53,7 +48,11 @@ export type SidecarCache = Record<
 
 const SIDECAR = /^(\d{1,30})\.([A-Za-z0-9]{1,10})\.json$/;
 
-/** What the state says about albums and main copies. */
+/**
+ * What the state says about albums (Flickr's order, descriptions) and each
+ * photo's main copy; the app reads it (`state/album_index.ts`) and passes it
+ * in. Without it the albums come from the sidecars alone.
+ */
 export interface StateView {
   albums: {
     id: string;
@@ -63,56 +62,6 @@ export interface StateView {
   }[];
   members: Map<string, string[]>;
   primary: Map<string, string>;
-}
-
-/** Reads albums, memberships and main copies from the state, if any. */
-function readState(root: string): StateView | undefined {
-  let db: DatabaseSync | undefined;
-  try {
-    try {
-      Deno.statSync(join(root, STATE_FILE));
-    } catch {
-      return undefined;
-    }
-    db = new DatabaseSync(join(root, STATE_FILE), { readOnly: true });
-    db.exec("PRAGMA busy_timeout = 5000");
-    const albums = (db.prepare(
-      "SELECT id, title, description, deleted_on_flickr FROM albums ORDER BY position, id",
-    ).all() as Record<string, unknown>[]).map((row) => ({
-      id: String(row.id),
-      title: String(row.title ?? ""),
-      description: String(row.description ?? ""),
-      gone: Number(row.deleted_on_flickr) === 1,
-    }));
-    const members = new Map<string, string[]>();
-    for (
-      const row of db.prepare(
-        "SELECT album_id, photo_id FROM memberships ORDER BY album_id, position",
-      ).all() as Record<string, unknown>[]
-    ) {
-      const list = members.get(String(row.album_id)) ?? [];
-      list.push(String(row.photo_id));
-      members.set(String(row.album_id), list);
-    }
-    const primary = new Map<string, string>();
-    for (
-      const row of db.prepare(
-        "SELECT id, rel_path FROM photos WHERE rel_path != ''",
-      ).all() as Record<string, unknown>[]
-    ) {
-      primary.set(String(row.id), String(row.rel_path).replaceAll("\\", "/"));
-    }
-    return { albums, members, primary };
-  } catch {
-    // A state this build cannot read: the sidecars alone still make a site.
-    return undefined;
-  } finally {
-    try {
-      db?.close();
-    } catch {
-      // nothing to do
-    }
-  }
 }
 
 function listFolder(dir: string): string[] {
@@ -145,8 +94,10 @@ export interface BackupListing {
  * Synchronous on purpose: tens of thousands of small stats finish several
  * times faster than awaited ones.
  */
-export function listBackup(root: string): BackupListing {
-  const state = readState(root);
+export function listBackup(
+  root: string,
+  state: StateView | undefined,
+): BackupListing {
   const folders: string[] = [];
   for (const entry of Deno.readDirSync(root)) {
     if (entry.isDirectory && !entry.name.startsWith(".")) {

@@ -22,6 +22,7 @@ import {
   listBackup,
   readContents,
   type SidecarCache,
+  type StateView,
 } from "./backup_scan.ts";
 import {
   miniSearchBrowserBuild,
@@ -358,13 +359,17 @@ async function renderAll(
  */
 export async function generateSite(
   root: string,
-  options: { generator?: string } = {},
+  options: {
+    generator?: string;
+    /** Albums from the backup's state; without it, from the sidecars. */
+    state?: StateView | undefined;
+  } = {},
 ): Promise<SiteResult> {
   const siteDir = join(root, SITE_DIR);
   try {
     await Deno.mkdir(siteDir, { recursive: true });
     const generator = `${options.generator ?? ""}|${hash(SITE_JS + SITE_CSS)}`;
-    const listing = listBackup(root);
+    const listing = listBackup(root, options.state);
     const present = presentFiles(siteDir);
     const quick = await readQuick(siteDir);
     if (

@@ -22,7 +22,11 @@ import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
 import { atomicWriteFile, classifyFsError, exists } from "../../platform/fs.ts";
 import { acquireLock } from "../../platform/lock.ts";
 import { redact } from "../../redact.ts";
-import { renderSummary, TerminalReporter } from "../output.ts";
+import {
+  refreshSiteAfterRun,
+  renderSummary,
+  TerminalReporter,
+} from "../output.ts";
 import {
   type BackupCommandOptions,
   chooseBackupDir,
@@ -34,7 +38,6 @@ import {
 } from "../options.ts";
 
 export type { BackupCommandOptions };
-import { refreshSiteAfterRun } from "../output.ts";
 
 /** How many per-run log files are kept in the backup folder. */
 export const KEPT_LOGS = 30;
