@@ -280,6 +280,10 @@ Examples:
       ),
     )
     .option("--no-embed", "write metadata only to the JSON sidecars")
+    .option(
+      "--no-site",
+      "do not refresh the offline site (index.html) after the import",
+    )
     .option("-q, --quiet", "print only problems and the final summary")
     .addHelpText(
       "after",

@@ -14,7 +14,8 @@ import {
 } from "../../src/site/thumbnails.ts";
 import { encodeJpeg } from "../helpers/jpeg.ts";
 import { runCliProcess } from "../helpers/cli.ts";
-import { withTempDir } from "../helpers/backup_fixture.ts";
+import { snapshot, withTempDir } from "../helpers/backup_fixture.ts";
+import { writeExportFixture } from "../export_fixture.ts";
 import { makeSiteAccount } from "../helpers/site_fixture.ts";
 
 async function exiftoolThumbnail(path: string): Promise<Uint8Array> {
@@ -198,3 +199,44 @@ Deno.test("flickr-backup site refuses a folder that does not exist, with the fix
     assertStringIncludes(result.stderr, "does not exist");
   });
 });
+
+Deno.test("import refreshes the offline site like backup does; --no-site skips it", async () => {
+  await withTempDir(async (dir) => {
+    const fixture = await writeExportFixture(join(dir, "export"));
+    const skipped = join(dir, "skipped");
+    const off = await runCliProcess([
+      "import",
+      "--dir",
+      skipped,
+      "--no-site",
+      ...fixture.zips,
+    ]);
+    assert(off.code === 0 || off.code === 3, off.stderr);
+    assert(!off.stdout.includes("Offline site:"), off.stdout);
+    await assertMissing(join(skipped, "index.html"));
+
+    const target = join(dir, "imported");
+    const on = await runCliProcess([
+      "import",
+      "--dir",
+      target,
+      ...fixture.zips,
+    ]);
+    assert(on.code === 0 || on.code === 3, on.stderr);
+    assertStringIncludes(on.stdout, `Open ${join(target, "index.html")}`);
+    const pages = await Array.fromAsync(
+      Deno.readDir(join(target, ".flickr_site", "p")),
+    );
+    const sidecars = (await snapshot(target)).size;
+    assert(pages.length > 0 && sidecars > 0, "photo pages were written");
+  });
+});
+
+async function assertMissing(path: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return;
+  }
+  throw new Error(`${path} should not exist`);
+}

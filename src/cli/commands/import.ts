@@ -12,7 +12,11 @@ import { getFileSink } from "@logtape/file";
 import { ExitCode, InterruptedError, UsageError } from "../../errors.ts";
 import { type ImportSummary, runImport } from "../../import/import_run.ts";
 import { importFiles, openImportFolder } from "../../import/import_folder.ts";
-import { formatBytes, TerminalReporter } from "../output.ts";
+import {
+  formatBytes,
+  refreshSiteAfterRun,
+  TerminalReporter,
+} from "../output.ts";
 import { chooseBackupDir, type CliDeps } from "../options.ts";
 
 /** Flags of `import`. */
@@ -20,6 +24,8 @@ export interface ImportCommandOptions {
   dir?: string | undefined;
   albumLinks: "hardlink" | "copy" | "symlink";
   embed: boolean;
+  /** Refresh the offline site after the import (`--no-site` turns it off). */
+  site?: boolean | undefined;
   quiet?: boolean | undefined;
 }
 
@@ -109,6 +115,9 @@ export async function runImportCommand(
       deps.terminal.out(report + "\n");
     }
     await folder.writeLastRun(summary);
+    if (summary.result !== "interrupted" && options.site !== false) {
+      await refreshSiteAfterRun(deps, dir, quiet);
+    }
     if (summary.result === "interrupted") {
       const reason = controller.signal.reason;
       return reason instanceof InterruptedError
