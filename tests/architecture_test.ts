@@ -111,7 +111,6 @@ const KNOWN_EXCEPTIONS = new Set([
   "src/cli/options.ts -> src/http/http_client.ts",
   "src/cli/commands/backup.ts -> src/flickr/endpoints.ts",
   "src/cli/commands/backup.ts -> src/platform/fs.ts",
-  "src/cli/commands/backup.ts -> src/platform/lock.ts",
   "src/cli/commands/login.ts -> src/flickr/endpoints.ts",
   "src/cli/commands/verify.ts -> src/platform/lock.ts",
   "src/cli/commands/verify.ts -> src/state/state_store.ts",

@@ -8,19 +8,13 @@
 import { join } from "node:path";
 import { configure, dispose, getLogger } from "@logtape/logtape";
 import { lineFileSink } from "../log_sink.ts";
-import {
-  AppError,
-  AuthError,
-  ExitCode,
-  InterruptedError,
-  LocalFatalError,
-} from "../../errors.ts";
+import { AuthError, ExitCode, InterruptedError } from "../../errors.ts";
 import { flickrEndpoints } from "../../flickr/endpoints.ts";
 import { backupAccount, sweepLeftovers } from "../../app/backup_account.ts";
+import { openBackupFolder, pruneLogs } from "../../app/backup_folder.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens, type SavedTokens } from "../../app/tokens_file.ts";
-import { atomicWriteFile, classifyFsError, exists } from "../../platform/fs.ts";
-import { acquireLock } from "../../platform/lock.ts";
+import { atomicWriteFile } from "../../platform/fs.ts";
 import { redact } from "../../redact.ts";
 import {
   refreshSiteAfterRun,
@@ -39,53 +33,6 @@ import {
 
 export type { BackupCommandOptions };
 
-/** How many per-run log files are kept in the backup folder. */
-export const KEPT_LOGS = 30;
-
-/** `flickr_backup_YYYYMMDD_HHMMSS.log` for a local time. */
-export function logFileName(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `flickr_backup_${date.getFullYear()}${pad(date.getMonth() + 1)}${
-    pad(date.getDate())
-  }_${pad(date.getHours())}${pad(date.getMinutes())}${
-    pad(date.getSeconds())
-  }.log`;
-}
-
-/** Makes the folder and proves it is writable before any download. */
-async function prepareFolder(dir: string): Promise<void> {
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    const probe = join(dir, `.write-test.${crypto.randomUUID()}.fbtmp`);
-    await Deno.writeTextFile(probe, "ok");
-    await Deno.remove(probe);
-  } catch (error) {
-    const classified = classifyFsError(error, dir);
-    if (classified instanceof AppError) throw classified;
-    throw new LocalFatalError(
-      `Cannot write to the backup folder "${dir}": ${
-        (error as Error).message
-      }. Check that it exists, is writable, and is on a mounted disk`,
-      { cause: error },
-    );
-  }
-}
-
-async function pruneLogs(dir: string, keep: number): Promise<void> {
-  const logs: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (
-      entry.isFile && /^flickr_backup_\d{8}_\d{6}(_\d+)?\.log$/.test(entry.name)
-    ) {
-      logs.push(entry.name);
-    }
-  }
-  logs.sort();
-  for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
-    await Deno.remove(join(dir, name)).catch(() => undefined);
-  }
-}
-
 /** Runs `backup`; returns the exit code. */
 export async function runBackupCommand(
   deps: CliDeps,
@@ -94,14 +41,9 @@ export async function runBackupCommand(
   const dir = await chooseBackupDir(deps, options.dir);
   const endpoints = flickrEndpoints(deps.env("FLICKR_ENDPOINT"));
   const quiet = options.quiet ?? false;
-  await prepareFolder(dir);
-  await using _lock = await acquireLock(dir, { clock: deps.clock });
-
-  const startedAt = new Date(deps.clock.now());
-  let logPath = join(dir, logFileName(startedAt));
-  for (let n = 2; await exists(logPath); n++) {
-    logPath = join(dir, logFileName(startedAt).replace(/\.log$/, `_${n}.log`));
-  }
+  const folder = await openBackupFolder(dir, deps.clock);
+  await using _lock = folder.lock;
+  const logPath = folder.logPath;
   // Lines written at once, one fsync when the log is closed (the file
   // sink of @logtape/file fsyncs every short line: once per photo).
   const fileSink = lineFileSink(logPath);
@@ -237,7 +179,7 @@ export async function runBackupCommand(
     throw error;
   } finally {
     removeSignals();
-    await pruneLogs(dir, KEPT_LOGS).catch(() => undefined);
+    await pruneLogs(dir).catch(() => undefined);
     await dispose();
   }
 }

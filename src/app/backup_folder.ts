@@ -1,0 +1,90 @@
+/**
+ * The backup folder of a run: made and proved writable, locked (never two
+ * runs on one folder), a fresh timestamped log file name, and old logs
+ * pruned afterwards.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { AppError, LocalFatalError } from "../errors.ts";
+import { classifyFsError, exists } from "../platform/fs.ts";
+import { acquireLock, type Lock } from "../platform/lock.ts";
+import type { Clock } from "../platform/clock.ts";
+
+/** How many per-run log files are kept in the backup folder. */
+export const KEPT_LOGS = 30;
+
+/** `flickr_backup_YYYYMMDD_HHMMSS.log` for a local time. */
+export function logFileName(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `flickr_backup_${date.getFullYear()}${pad(date.getMonth() + 1)}${
+    pad(date.getDate())
+  }_${pad(date.getHours())}${pad(date.getMinutes())}${
+    pad(date.getSeconds())
+  }.log`;
+}
+
+/** Makes the folder and proves it is writable before any download. */
+async function prepareFolder(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test.${crypto.randomUUID()}.fbtmp`);
+    await Deno.writeTextFile(probe, "ok");
+    await Deno.remove(probe);
+  } catch (error) {
+    const classified = classifyFsError(error, dir);
+    if (classified instanceof AppError) throw classified;
+    throw new LocalFatalError(
+      `Cannot write to the backup folder "${dir}": ${
+        (error as Error).message
+      }. Check that it exists, is writable, and is on a mounted disk`,
+      { cause: error },
+    );
+  }
+}
+
+/** Removes the oldest per-run log files, keeping `keep`. */
+export async function pruneLogs(
+  dir: string,
+  keep = KEPT_LOGS,
+): Promise<void> {
+  const logs: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (
+      entry.isFile && /^flickr_backup_\d{8}_\d{6}(_\d+)?\.log$/.test(entry.name)
+    ) {
+      logs.push(entry.name);
+    }
+  }
+  logs.sort();
+  for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
+    await Deno.remove(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/**
+ * Makes and checks the folder, takes its lock, and names this run's log
+ * file (`_2`, `_3`… when a run started in the same second).
+ */
+export async function openBackupFolder(
+  dir: string,
+  clock: Clock,
+): Promise<{ lock: Lock; startedAt: Date; logPath: string }> {
+  await prepareFolder(dir);
+  const lock = await acquireLock(dir, { clock });
+  try {
+    const startedAt = new Date(clock.now());
+    let logPath = join(dir, logFileName(startedAt));
+    for (let n = 2; await exists(logPath); n++) {
+      logPath = join(
+        dir,
+        logFileName(startedAt).replace(/\.log$/, `_${n}.log`),
+      );
+    }
+    return { lock, startedAt, logPath };
+  } catch (error) {
+    await lock[Symbol.asyncDispose]();
+    throw error;
+  }
+}
