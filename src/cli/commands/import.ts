@@ -8,7 +8,7 @@
 
 import { resolve } from "node:path";
 import { configure, dispose, getLogger } from "@logtape/logtape";
-import { getFileSink } from "@logtape/file";
+import { lineFileSink } from "../log_sink.ts";
 import { ExitCode, InterruptedError, UsageError } from "../../errors.ts";
 import { type ImportSummary, runImport } from "../../import/import_run.ts";
 import { importFiles, openImportFolder } from "../../import/import_folder.ts";
@@ -58,7 +58,7 @@ export async function runImportCommand(
   const logPath = folder.logPath;
   await configure({
     reset: true,
-    sinks: { file: getFileSink(logPath, { lazy: true }) },
+    sinks: { file: lineFileSink(logPath) },
     loggers: [
       { category: ["flickr-backup"], lowestLevel: "info", sinks: ["file"] },
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
