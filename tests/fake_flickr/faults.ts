@@ -173,8 +173,9 @@ export class Faults {
   readonly sleep: Sleep;
   #rules: RuleState[] = [];
   #releases = new Set<() => void>();
-  #stallWaiters: (() => void)[] = [];
+  #stallWaiters: { after: number; resolve: () => void }[] = [];
   #stalled = 0;
+  #arrivals = 0;
 
   constructor(sleepFn: Sleep = sleep) {
     this.sleep = sleepFn;
@@ -261,35 +262,52 @@ export class Faults {
   waitForStall(timeoutMs = 10_000): Promise<void> {
     if (this.#stalled > 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
+      const waiter = { after: -1, resolve: () => done() };
       const timer = setTimeout(() => {
-        this.#stallWaiters = this.#stallWaiters.filter((w) => w !== done);
+        this.#stallWaiters = this.#stallWaiters.filter((w) => w !== waiter);
         reject(new Error(`No response stalled within ${timeoutMs} ms`));
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
         resolve();
       };
-      this.#stallWaiters.push(done);
+      this.#stallWaiters.push(waiter);
     });
   }
 
   /**
-   * Resolves when the next response stalls (one that stalls after this
-   * call), e.g. to signal a child process at a known point of its download.
-   * No time limit: a client that never gets there hangs the test until CI's
-   * job timeout, rather than failing on a busy machine.
+   * Resolves when the next response stalls whose request arrived after
+   * this call, e.g. to signal a child process at a known point of its
+   * download. A request of an earlier (killed) client that the server only
+   * now gets to stall does not count. No time limit: a client that never
+   * gets there hangs the test until CI's job timeout, rather than failing
+   * on a busy machine.
    */
   nextStall(): Promise<void> {
-    return new Promise((resolve) => this.#stallWaiters.push(resolve));
+    const after = this.#arrivals;
+    return new Promise((resolve) =>
+      this.#stallWaiters.push({ after, resolve })
+    );
+  }
+
+  /** Numbers an arriving request (1, 2, …); the server calls it. */
+  arrive(): number {
+    return ++this.#arrivals;
   }
 
   /**
    * Waits `ms` (Infinity: until released) as a stall; ends early on
    * `releaseStalls()` or when `signal` aborts. Used by the server.
    */
-  async stall(ms: number, signal: AbortSignal): Promise<void> {
+  async stall(
+    ms: number,
+    signal: AbortSignal,
+    arrival = Infinity,
+  ): Promise<void> {
     this.#stalled++;
-    for (const w of this.#stallWaiters.splice(0)) w();
+    const woken = this.#stallWaiters.filter((w) => arrival > w.after);
+    this.#stallWaiters = this.#stallWaiters.filter((w) => arrival <= w.after);
+    for (const w of woken) w.resolve();
     try {
       await new Promise<void>((resolve) => {
         const finish = () => {

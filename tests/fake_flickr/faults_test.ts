@@ -9,6 +9,7 @@ import {
 import { drain, j, ownerCreds, recordingSleep, rest } from "./_test_client.ts";
 import { addPhoto, createAccount, demoAccount } from "./scenario.ts";
 import { type FakeFlickr, startFakeFlickr } from "./server.ts";
+import { Faults } from "./faults.ts";
 
 /** A fake with one 64 KiB generated JPEG; returns its id and URL too. */
 async function withFile(size = 64 * 1024): Promise<
@@ -509,4 +510,21 @@ Deno.test("rules: after, times, Infinity, RegExp paths and slots that combine", 
   assertEquals(waits, [80]);
   assertEquals(flickr.requests.at(-1)?.faults, ["latency", "status"]);
   assertEquals(flickr.faults.list()[1]?.fired, 1);
+});
+
+Deno.test("nextStall ignores a stall of a request that arrived before it was asked for", async () => {
+  const faults = new Faults();
+  const server = new AbortController();
+  const early = faults.arrive(); // e.g. from a client killed since
+  let woken = 0;
+  const next = faults.nextStall().then(() => woken++);
+  const stalls = [faults.stall(Infinity, server.signal, early)];
+  await Promise.resolve();
+  await Promise.resolve();
+  assertEquals(woken, 0);
+  stalls.push(faults.stall(Infinity, server.signal, faults.arrive()));
+  await next;
+  assertEquals(woken, 1);
+  faults.releaseStalls();
+  await Promise.all(stalls);
 });

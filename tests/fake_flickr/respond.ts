@@ -17,6 +17,8 @@ import { param, type RequestParams, type TextOut } from "./oauth.ts";
 export interface Progress {
   bodyBytes: number;
   complete: boolean;
+  /** Arrival order of the request (`Faults.arrive`), for `nextStall`. */
+  arrival?: number;
 }
 
 /**
@@ -108,7 +110,7 @@ function bodyStream(
       }
       if (shape.stallAt !== undefined && !stalled && sent >= shape.stallAt) {
         stalled = true;
-        await faults.stall(shape.stallMs ?? Infinity, signal);
+        await faults.stall(shape.stallMs ?? Infinity, signal, progress.arrival);
         if (signal.aborted) return controller.close();
       }
       let max = Infinity;

@@ -106,6 +106,8 @@ export interface RecordedRequest {
   via: "main" | "raw";
   /** Kinds of the faults applied. */
   faults: string[];
+  /** Arrival number from `faults.arrive()` (main port only). */
+  arrival?: number;
 }
 
 /** Size, ETag and type of a file the fake serves. */
@@ -404,6 +406,7 @@ class FakeFlickrServer implements FakeFlickr {
       kind: classify(url.pathname),
       via: "main",
       faults: [],
+      arrival: this.faults.arrive(),
     };
     this.requests.push(rec);
     try {

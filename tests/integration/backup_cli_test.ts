@@ -635,6 +635,8 @@ Deno.test({
         const status = await child.status;
         const stderr = await new Response(child.stderr).text();
         await child.stdout.cancel();
+        // Handled by the program, not the default action of the signal.
+        assertEquals(status.signal, null, stderr);
         assertEquals(status.code, 130, stderr);
         assertStringIncludes(stderr, "SIGINT");
         const disk = await snapshot(dir, { skip: mediaOnly });
