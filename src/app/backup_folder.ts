@@ -1,14 +1,16 @@
 /**
  * The backup folder of a run: made and proved writable, locked (never two
- * runs on one folder), a fresh timestamped log file name, and old logs
- * pruned afterwards.
+ * runs on one folder), swept of a killed run's temporaries, a fresh
+ * timestamped log file name, `last_run.json`, and old logs pruned
+ * afterwards.
  *
  * @module
  */
 
 import { join } from "node:path";
 import { AppError, LocalFatalError } from "../errors.ts";
-import { classifyFsError, exists } from "../platform/fs.ts";
+import { atomicWriteFile, classifyFsError, exists } from "../platform/fs.ts";
+import { sweepTempFiles } from "../download/file_download.ts";
 import { acquireLock, type Lock } from "../platform/lock.ts";
 import type { Clock } from "../platform/clock.ts";
 
@@ -83,6 +85,48 @@ export async function openBackupFolder(
       );
     }
     return { lock, startedAt, logPath };
+  } catch (error) {
+    await lock[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** A run's hold on the backup folder (`backup`; `import` has its own). */
+export interface RunFolder extends AsyncDisposable {
+  /** Path of this run's log file (not created yet). */
+  logPath: string;
+  /** Leftover temporary files of a killed run that were removed. */
+  swept: number;
+  /** Writes `last_run.json` (the summary and the log's path), atomically. */
+  writeLastRun(summary: unknown): Promise<void>;
+}
+
+/**
+ * Makes the folder, proves it writable, takes the lock, picks the log file
+ * name and sweeps a killed run's leftovers (only our own patterns, only
+ * under the lock). Dispose to prune old logs and release the lock.
+ */
+export async function openRunFolder(
+  dir: string,
+  clock: Clock,
+): Promise<RunFolder> {
+  const { lock, logPath } = await openBackupFolder(dir, clock);
+  try {
+    const swept = await sweepTempFiles(dir);
+    return {
+      logPath,
+      swept: swept.length,
+      writeLastRun: (summary) =>
+        atomicWriteFile(
+          join(dir, "last_run.json"),
+          JSON.stringify({ ...summary as object, logFile: logPath }, null, 2) +
+            "\n",
+        ),
+      async [Symbol.asyncDispose]() {
+        await pruneLogs(dir).catch(() => undefined);
+        await lock[Symbol.asyncDispose]();
+      },
+    };
   } catch (error) {
     await lock[Symbol.asyncDispose]();
     throw error;

@@ -8,7 +8,7 @@
 
 import type { HttpClient } from "../http/http_client.ts";
 import type { Clock } from "../platform/clock.ts";
-import type { FlickrEndpoints } from "../flickr/endpoints.ts";
+import { flickrEndpoints } from "../flickr/endpoints.ts";
 import { createFlickrClient } from "../flickr/client.ts";
 import { DEFAULT_PER_HOUR, Pacer } from "../http/pacer.ts";
 import { createDownloader } from "../download/file_download.ts";
@@ -21,6 +21,9 @@ import { albumFolderNames } from "./folder_names.ts";
 import type { Reporter } from "./reporter.ts";
 import type { BackupDeps, BackupFiles } from "./backup_ports.ts";
 
+/** The HTTP client `main.ts` passes down (the CLI only forwards it). */
+export type { HttpClient };
+
 /** Photos below this size are fetched again rather than resumed. */
 const RESUME_MIN_BYTES = 1_000_000;
 
@@ -28,7 +31,8 @@ const RESUME_MIN_BYTES = 1_000_000;
 export interface ComposeBackupInput {
   http: HttpClient;
   clock: Clock;
-  endpoints: FlickrEndpoints;
+  /** `FLICKR_ENDPOINT` (the fake Flickr of tests); the real one if unset. */
+  endpoint?: string | undefined;
   reporter: Reporter;
   keys: { apiKey: string; apiSecret: string };
   tokens: { oauthToken: string; oauthTokenSecret: string };
@@ -53,7 +57,7 @@ export function composeBackup(input: ComposeBackupInput): BackupDeps {
     http,
     clock,
     pacer,
-    endpoints: input.endpoints,
+    endpoints: flickrEndpoints(input.endpoint),
     credentials: {
       consumerKey: input.keys.apiKey,
       consumerSecret: input.keys.apiSecret,

@@ -10,10 +10,11 @@
 
 import { resolve } from "node:path";
 import { AuthError, UsageError } from "../errors.ts";
-import type { HttpClient } from "../http/http_client.ts";
+import type { HttpClient } from "../app/compose.ts";
 import type { Clock } from "../platform/clock.ts";
 import type { Terminal } from "../platform/terminal.ts";
 import type { SavedTokens } from "../app/tokens_file.ts";
+import { KEY_HELP } from "../app/login_flow.ts";
 
 /** Asks the user something on a terminal. */
 export interface Prompter {
@@ -97,14 +98,6 @@ export function backupDir(deps: CliDeps, dir: string | undefined): string {
   }
   return resolve(deps.cwd, chosen);
 }
-
-/** What free accounts (no API key) can do instead, for messages. */
-export const FREE_ACCOUNT_HELP =
-  'free account without a key? Request your data in Flickr\'s account settings ("Request my Flickr data") and run "flickr-backup import --dir <folder> <the zips>"';
-
-/** Where to get an API key, for messages. */
-export const KEY_HELP =
-  `get one at https://www.flickr.com/services/apps/create/ (since 2025 Flickr gives new keys to Pro members only; ${FREE_ACCOUNT_HELP})`;
 
 /**
  * Resolves the API key and secret: flags, then environment (both handled by

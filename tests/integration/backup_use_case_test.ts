@@ -24,7 +24,6 @@ import type { BackupSummary } from "../../src/app/backup_ports.ts";
 import { RecordingReporter } from "../../src/app/reporter.ts";
 import { fetchClient } from "../../src/http/http_client.ts";
 import { FakeClock } from "../../src/platform/clock.ts";
-import { flickrEndpoints } from "../../src/flickr/endpoints.ts";
 import { ExitCode } from "../../src/errors.ts";
 
 /** One run of the use case into `dir`, as the CLI would call it. */
@@ -38,7 +37,7 @@ async function backup(
   return await backupAccount({
     http: fetchClient,
     clock: new FakeClock(),
-    endpoints: flickrEndpoints(flickr.url),
+    endpoint: flickr.url,
     reporter,
     keys: { apiKey: FAKE_API_KEY, apiSecret: FAKE_API_SECRET },
     tokens: {

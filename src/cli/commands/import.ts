@@ -7,16 +7,11 @@
  */
 
 import { resolve } from "node:path";
-import { configure, dispose, getLogger } from "@logtape/logtape";
-import { lineFileSink } from "../log_sink.ts";
-import { ExitCode, InterruptedError, UsageError } from "../../errors.ts";
+import { UsageError } from "../../errors.ts";
 import { type ImportSummary, runImport } from "../../import/import_run.ts";
 import { importFiles, openImportFolder } from "../../import/import_folder.ts";
-import {
-  formatBytes,
-  refreshSiteAfterRun,
-  TerminalReporter,
-} from "../output.ts";
+import { formatBytes } from "../output.ts";
+import { runInShell } from "../run_shell.ts";
 import { chooseBackupDir, type CliDeps } from "../options.ts";
 
 /** Flags of `import`. */
@@ -53,91 +48,30 @@ export async function runImportCommand(
     }
   }
   const dir = await chooseBackupDir(deps, options.dir);
-  const quiet = options.quiet ?? false;
   await using folder = await openImportFolder(dir, deps.clock);
-  const logPath = folder.logPath;
-  await configure({
-    reset: true,
-    sinks: { file: lineFileSink(logPath) },
-    loggers: [
-      { category: ["flickr-backup"], lowestLevel: "info", sinks: ["file"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
-  const logger = getLogger(["flickr-backup"]);
-  const reporter = new TerminalReporter({
-    terminal: deps.terminal,
-    logger,
-    clock: deps.clock,
-    quiet,
-    secrets: [],
-  });
-  const controller = new AbortController();
-  let signalCount = 0;
-  const removeSignals = deps.onSignal((signal) => {
-    signalCount++;
-    if (signalCount > 1) {
-      deps.terminal.err("\nStopped at once.\n");
-      deps.exitNow(
-        signal === "SIGINT" ? ExitCode.Interrupted : ExitCode.Terminated,
-      );
-    }
-    reporter.warn(`${signal} received: stopping after the current file`);
-    controller.abort(new InterruptedError(signal));
-  });
-  try {
-    logger.info(
-      `flickr-backup ${deps.version}: import into "${dir}" of ${
+  return await runInShell(
+    deps,
+    {
+      dir,
+      folder,
+      quiet: options.quiet ?? false,
+      site: options.site !== false,
+      startLine: `flickr-backup ${deps.version}: import into "${dir}" of ${
         paths.join(", ")
       }`,
-    );
-    if (folder.swept) {
-      reporter.detail(`removed ${folder.swept} leftover temporary file(s)`);
-    }
-    const files = importFiles();
-    let summary: ImportSummary;
-    try {
-      summary = await runImport({ files, clock: deps.clock, reporter }, {
+      stopping: "stopping after the current file",
+      failure: "import failed",
+      render: renderImportSummary,
+    },
+    ({ reporter, signal }) =>
+      runImport({ files: importFiles(), clock: deps.clock, reporter }, {
         root: dir,
         inputs: paths,
         albumLinks: options.albumLinks,
         embed: options.embed,
-        signal: controller.signal,
-      });
-    } catch (error) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw error;
-    }
-    reporter.close();
-    const report = renderImportSummary(summary, logPath);
-    logger.info(report);
-    if (!quiet || summary.result !== "complete") {
-      deps.terminal.out(report + "\n");
-    }
-    await folder.writeLastRun(summary);
-    if (summary.result !== "interrupted" && options.site !== false) {
-      await refreshSiteAfterRun(deps, dir, quiet);
-    }
-    if (summary.result === "interrupted") {
-      const reason = controller.signal.reason;
-      return reason instanceof InterruptedError
-        ? reason.exitCode
-        : ExitCode.Interrupted;
-    }
-    return summary.exitCode;
-  } catch (error) {
-    reporter.close();
-    const message = error instanceof Error ? error.message : String(error);
-    logger.error(`import failed: ${message}`);
-    if (error instanceof InterruptedError) {
-      deps.terminal.err(`Stopped: state saved; run again to continue.\n`);
-      return error.exitCode;
-    }
-    throw error;
-  } finally {
-    removeSignals();
-    await dispose();
-  }
+        signal,
+      }),
+  );
 }
 
 /** The end-of-import report: what is in the backup and what is missing. */

@@ -5,7 +5,6 @@
  */
 
 import { ExitCode } from "../../errors.ts";
-import { flickrEndpoints } from "../../flickr/endpoints.ts";
 import { runLogin } from "../../app/login_flow.ts";
 import { loadTokens } from "../../app/tokens_file.ts";
 import { TerminalReporter } from "../output.ts";
@@ -34,7 +33,7 @@ export async function runLoginCommand(
   await runLogin({
     http: deps.http,
     clock: deps.clock,
-    endpoints: flickrEndpoints(deps.env("FLICKR_ENDPOINT")),
+    endpoint: deps.env("FLICKR_ENDPOINT"),
     reporter,
     askVerifier: verifierReader(deps),
   }, { dir, ...keys });
