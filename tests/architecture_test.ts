@@ -312,3 +312,21 @@ Deno.test("every arrow points down the layers (known exceptions listed)", () => 
     "known exceptions that no longer occur: remove them from KNOWN_EXCEPTIONS",
   );
 });
+
+Deno.test("app/ and metadata/ reach the disk only through platform/local_files.ts", async () => {
+  const calls: string[] = [];
+  for (const file of graph.keys()) {
+    if (!/^src\/(app|metadata)\//.test(file)) continue;
+    const code = (await Deno.readTextFile(join(ROOT, file)))
+      .replace(/^\s*\/\*[\s\S]*?\*\//gm, "")
+      .replace(/^\s*\/\/.*$/gm, "");
+    for (const m of code.matchAll(/\bDeno\.[\w.]+/g)) {
+      calls.push(`${file}: ${m[0]}`);
+    }
+  }
+  assertEquals(
+    calls,
+    [],
+    "use localFiles (src/platform/local_files.ts) instead of Deno.* in app/ and metadata/",
+  );
+});

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { localFiles } from "../platform/local_files.ts";
 import { dirname } from "node:path";
 import { exists } from "../platform/fs.ts";
 import { confirmDeletions } from "./listing.ts";
@@ -185,7 +186,7 @@ export async function applyFolderNames(run: RunContext): Promise<void> {
         `Album "${album.title}" was renamed but "${name}" already exists; keeping the folder "${album.folder}"`,
       );
     } else {
-      await Deno.rename(from, to);
+      await localFiles.rename(from, to);
       run.store.renameFolder(album.id, album.folder, name);
       run.deps.reporter.info(
         `Album renamed on Flickr: "${album.folder}" → "${name}"`,
@@ -200,5 +201,5 @@ async function moveInto(root: string, rel: string, trash: string) {
   if (!(await exists(from))) return;
   const to = await pathInside(root, `${trash}/${rel}`);
   await folderInside(root, dirname(`${trash}/${rel}`));
-  await Deno.rename(from, to);
+  await localFiles.rename(from, to);
 }

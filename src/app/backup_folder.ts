@@ -7,6 +7,7 @@
  * @module
  */
 
+import { localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import { AppError, LocalFatalError } from "../errors.ts";
 import { atomicWriteFile, classifyFsError, exists } from "../platform/fs.ts";
@@ -30,10 +31,10 @@ export function logFileName(date: Date): string {
 /** Makes the folder and proves it is writable before any download. */
 async function prepareFolder(dir: string): Promise<void> {
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    await localFiles.mkdir(dir, { recursive: true });
     const probe = join(dir, `.write-test.${crypto.randomUUID()}.fbtmp`);
-    await Deno.writeTextFile(probe, "ok");
-    await Deno.remove(probe);
+    await localFiles.writeTextFile(probe, "ok");
+    await localFiles.remove(probe);
   } catch (error) {
     const classified = classifyFsError(error, dir);
     if (classified instanceof AppError) throw classified;
@@ -52,7 +53,7 @@ export async function pruneLogs(
   keep = KEPT_LOGS,
 ): Promise<void> {
   const logs: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
+  for await (const entry of localFiles.readDir(dir)) {
     if (
       entry.isFile && /^flickr_backup_\d{8}_\d{6}(_\d+)?\.log$/.test(entry.name)
     ) {
@@ -61,7 +62,7 @@ export async function pruneLogs(
   }
   logs.sort();
   for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
-    await Deno.remove(join(dir, name)).catch(() => undefined);
+    await localFiles.remove(join(dir, name)).catch(() => undefined);
   }
 }
 
@@ -91,7 +92,7 @@ export async function openBackupFolder(
   }
 }
 
-/** A run's hold on the backup folder (`backup`; `import` has its own). */
+/** A run's hold on the backup folder (`backup` and `import`). */
 export interface RunFolder extends AsyncDisposable {
   /** Path of this run's log file (not created yet). */
   logPath: string;

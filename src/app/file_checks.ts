@@ -6,6 +6,11 @@
  * @module
  */
 
+import {
+  type FileInfo,
+  localFiles,
+  SEEK_START,
+} from "../platform/local_files.ts";
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import type { SavedVariant } from "./sidecar.ts";
@@ -16,17 +21,17 @@ import type { SavedVariant } from "./sidecar.ts";
  * album copies are linked to the new file afterwards.
  */
 export async function breakHardLinks(path: string): Promise<void> {
-  const info = await Deno.stat(path);
+  const info = await localFiles.stat(path);
   if ((info.nlink ?? 1) <= 1) return;
   const temp = join(
     dirname(path),
     `.${path.split(/[\\/]/).pop()}.${crypto.randomUUID().slice(0, 8)}.fbtmp`,
   );
   try {
-    await Deno.copyFile(path, temp);
-    await Deno.rename(temp, path);
+    await localFiles.copyFile(path, temp);
+    await localFiles.rename(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => undefined);
+    await localFiles.remove(temp).catch(() => undefined);
     throw error;
   }
 }
@@ -37,9 +42,9 @@ export async function servedFromSidecar(
   id: string,
 ): Promise<SavedVariant | undefined> {
   try {
-    const info = await Deno.lstat(path);
+    const info = await localFiles.lstat(path);
     if (!info.isFile || info.size > 1024 * 1024) return undefined;
-    const json = JSON.parse(await Deno.readTextFile(path));
+    const json = JSON.parse(await localFiles.readTextFile(path));
     const saved = json?.saved;
     if (
       json?.id !== id || typeof saved !== "object" || saved === null ||
@@ -72,7 +77,7 @@ export async function hashFile(
 ): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash("sha256");
   let bytes = 0;
-  using file = await Deno.open(path, { read: true });
+  using file = await localFiles.open(path, { read: true });
   for await (const chunk of file.readable) {
     hash.update(chunk);
     bytes += chunk.byteLength;
@@ -88,14 +93,14 @@ export async function inspectFile(
   path: string,
   expect: "image" | "video",
 ): Promise<{ bytes: number; sha256: string } | undefined> {
-  let info: Deno.FileInfo;
+  let info: FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = await localFiles.stat(path);
   } catch {
     return undefined;
   }
   if (!info.isFile || info.size < 8) return undefined;
-  using file = await Deno.open(path, { read: true });
+  using file = await localFiles.open(path, { read: true });
   const head = new Uint8Array(16);
   await file.read(head);
   const isJpeg = head[0] === 0xff && head[1] === 0xd8;
@@ -111,7 +116,7 @@ export async function inspectFile(
   if (isJpeg) {
     const tailSize = Math.min(info.size, 65536);
     const tail = new Uint8Array(tailSize);
-    await file.seek(info.size - tailSize, Deno.SeekMode.Start);
+    await file.seek(info.size - tailSize, SEEK_START);
     let read = 0;
     while (read < tailSize) {
       const n = await file.read(tail.subarray(read));

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import { exists } from "../platform/fs.ts";
 import type { FlickrPhoto } from "../flickr/api_types.ts";
@@ -222,7 +223,7 @@ async function removeStaleCopies(
       const stalePath = await pathInside(root, old.relPath + suffix).catch(
         () => undefined,
       );
-      if (stalePath) await Deno.remove(stalePath).catch(() => undefined);
+      if (stalePath) await localFiles.remove(stalePath).catch(() => undefined);
     }
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type FileInfo, localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
 import { exists } from "../platform/fs.ts";
@@ -17,9 +18,9 @@ import { TOKENS_FILE } from "./tokens_file.ts";
  * the fix, before anything is opened or locked there.
  */
 export async function requireBackupFolder(dir: string): Promise<void> {
-  let info: Deno.FileInfo;
+  let info: FileInfo;
   try {
-    info = await Deno.stat(dir);
+    info = await localFiles.stat(dir);
   } catch {
     throw new UsageError(
       `No backup in "${dir}": the folder does not exist (choose the backup folder with --dir or FLICKR_BACKUP_DIR)`,

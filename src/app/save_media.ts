@@ -7,6 +7,7 @@
  * @module
  */
 
+import { isNotFound, localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import type {
   FlickrPhoto,
@@ -242,14 +243,14 @@ export function mediaNames(
       await refuseLink(dir, "folder");
       const files = new Set<string>();
       try {
-        for await (const entry of Deno.readDir(dir)) {
+        for await (const entry of localFiles.readDir(dir)) {
           if (
             entry.isFile && !entry.name.endsWith(".json") &&
             !entry.name.endsWith(".xmp") && !entry.name.startsWith(".")
           ) files.add(entry.name);
         }
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return undefined;
+        if (isNotFound(error)) return undefined;
         throw error;
       }
       return { dir, files };
@@ -318,7 +319,7 @@ export async function fetchSource(
       run.options.root,
       `${folder}/${renamed}`,
     );
-    await Deno.rename(path, target);
+    await localFiles.rename(path, target);
     relName = renamed;
     path = target;
   }
@@ -364,7 +365,7 @@ async function extensionOfBytes(
     ? suggested
     : byBytes;
   if (!finalExt) {
-    await Deno.remove(path).catch(() => undefined);
+    await localFiles.remove(path).catch(() => undefined);
     throw new AppError(
       `the file Flickr sent is not a format flickr-backup knows (${result.kind})`,
       ExitCode.Partial,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import type { BackupInventory, FinishedRun } from "../state/state_reader.ts";
 
@@ -177,7 +178,7 @@ const LOG_NAME = /^flickr_backup_\d{8}_\d{6}(_\d+)?\.log$/;
 async function newestLog(root: string): Promise<string | null> {
   let newest: string | null = null;
   try {
-    for await (const entry of Deno.readDir(root)) {
+    for await (const entry of localFiles.readDir(root)) {
       if (!entry.isFile || !LOG_NAME.test(entry.name)) continue;
       if (newest === null || logOrder(entry.name) > logOrder(newest)) {
         newest = entry.name;

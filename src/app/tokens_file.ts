@@ -6,6 +6,7 @@
  * @module
  */
 
+import { IS_WINDOWS, isNotFound, localFiles } from "../platform/local_files.ts";
 import { join } from "node:path";
 import { AuthError, LocalFatalError } from "../errors.ts";
 import { atomicWriteFile } from "../platform/fs.ts";
@@ -36,7 +37,7 @@ export async function saveTokens(
   tokens: SavedTokens,
   savedAt: Date,
 ): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
+  await localFiles.mkdir(dir, { recursive: true });
   const body = {
     api_key: tokens.apiKey,
     api_secret: tokens.apiSecret,
@@ -68,9 +69,9 @@ export async function loadTokens(
   await refuseLink(path, "file");
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await localFiles.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (isNotFound(error)) return undefined;
     throw new LocalFatalError(
       `Cannot read "${path}": ${(error as Error).message}`,
       { cause: error },
@@ -101,8 +102,8 @@ export async function loadTokens(
     );
   }
   let warning: string | undefined;
-  if (Deno.build.os !== "windows") {
-    const mode = (await Deno.stat(path)).mode ?? 0;
+  if (!IS_WINDOWS) {
+    const mode = (await localFiles.stat(path)).mode ?? 0;
     if (mode & 0o077) {
       warning = `"${path}" can be read by other users (mode ${
         (mode & 0o777).toString(8)

@@ -16,6 +16,12 @@
  * @module
  */
 
+import {
+  type FileInfo,
+  isAlreadyExists,
+  isNotFound,
+  localFiles,
+} from "../platform/local_files.ts";
 import { folderInside, pathInside } from "../platform/safe_path.ts";
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -150,7 +156,7 @@ interface FileVerdict {
   kind?: "missing" | "size" | "checksum" | "structure";
   detail?: string;
   /** The canonical file's identity, for recognising hard links. */
-  info?: Deno.FileInfo;
+  info?: FileInfo;
   realPath?: string;
 }
 
@@ -225,16 +231,16 @@ async function checkCanonical(
   totals: VerifyResult,
 ): Promise<FileVerdict> {
   const path = join(root, photo.relPath);
-  let info: Deno.FileInfo;
+  let info: FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = await localFiles.stat(path);
   } catch (error) {
     return missing(error);
   }
   if (!info.isFile) {
     return { kind: "missing", detail: "is not a file" };
   }
-  const realPath = await Deno.realPath(path).catch(() => path);
+  const realPath = await localFiles.realPath(path).catch(() => path);
   if (info.size !== photo.bytes) {
     return {
       kind: "size",
@@ -287,9 +293,9 @@ async function checkCopy(
   totals: VerifyResult,
 ): Promise<FileVerdict> {
   const path = join(root, rel);
-  let link: Deno.FileInfo;
+  let link: FileInfo;
   try {
-    link = await Deno.lstat(path);
+    link = await localFiles.lstat(path);
   } catch (error) {
     return missing(error);
   }
@@ -304,9 +310,9 @@ async function checkCopy(
   if (link.isSymlink) {
     let real: string;
     try {
-      real = await Deno.realPath(path);
+      real = await localFiles.realPath(path);
     } catch {
-      const target = await Deno.readLink(path).catch(() => "?");
+      const target = await localFiles.readLink(path).catch(() => "?");
       return {
         kind: "missing",
         detail: `symbolic link to "${target}", which does not exist`,
@@ -316,9 +322,9 @@ async function checkCopy(
       return inherit("symbolic link to");
     }
   }
-  let info: Deno.FileInfo;
+  let info: FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = await localFiles.stat(path);
   } catch (error) {
     return missing(error);
   }
@@ -366,9 +372,9 @@ async function checkSidecar(
 > {
   let text: string;
   try {
-    text = await Deno.readTextFile(join(root, rel));
+    text = await localFiles.readTextFile(join(root, rel));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
+    if (isNotFound(error)) {
       return { kind: "sidecar-missing", detail: "the JSON sidecar is missing" };
     }
     return {
@@ -398,7 +404,7 @@ async function checkSidecar(
 }
 
 function missing(error: unknown): FileVerdict {
-  if (error instanceof Deno.errors.NotFound) {
+  if (isNotFound(error)) {
     return { kind: "missing", detail: "the file is missing" };
   }
   return {
@@ -422,7 +428,7 @@ async function readFile(
   let bytes = 0;
   let checkStructure = jpeg;
   try {
-    using file = await Deno.open(path, { read: true });
+    using file = await localFiles.open(path, { read: true });
     while (true) {
       const n = await file.read(buffer);
       if (n === null) break;
@@ -508,15 +514,15 @@ export async function moveAside(
     // Inside the root, through no link the tool did not make.
     const from = await pathInside(root, rel);
     try {
-      await Deno.lstat(from);
+      await localFiles.lstat(from);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
+      if (isNotFound(error)) continue;
       throw error;
     }
     if (!trashDir) trashDir = await makeTrashDir(root, now);
     const to = await pathInside(root, `${trashDir}/${rel}`);
     await folderInside(root, dirname(`${trashDir}/${rel}`));
-    await Deno.rename(from, to);
+    await localFiles.rename(from, to);
     moved.push(rel);
   }
   return { trashDir, moved };
@@ -528,10 +534,10 @@ async function makeTrashDir(root: string, now: Date): Promise<string> {
   for (let n = 1;; n++) {
     const name = `.trash/${n === 1 ? base : `${base}-${n}`}`;
     try {
-      await Deno.mkdir(join(root, name));
+      await localFiles.mkdir(join(root, name));
       return name;
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      if (!(isAlreadyExists(error))) throw error;
     }
   }
 }

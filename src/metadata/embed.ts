@@ -35,6 +35,7 @@
  * @module
  */
 
+import { localFiles, type OpenFile } from "../platform/local_files.ts";
 import { type PhotoMetadata, prepareFields } from "./fields.ts";
 import { isJpeg } from "./jpeg_segments.ts";
 import { isPng } from "./png.ts";
@@ -108,11 +109,11 @@ async function embedInFile(
     needsSidecar: true,
   });
   let real: string;
-  let file: Deno.FsFile;
+  let file: OpenFile;
   let format: FileFormat = "other";
   try {
-    real = await Deno.realPath(path);
-    file = await Deno.open(real, { read: true });
+    real = await localFiles.realPath(path);
+    file = await localFiles.open(real, { read: true });
   } catch (error) {
     return fail("other", `Cannot open "${path}": ${errorText(error)}`);
   }
@@ -154,5 +155,5 @@ async function embedInFile(
  * (see `dateResolutionToLocalDate` in `fields.ts`).
  */
 export async function setFileTimes(path: string, date: Date): Promise<void> {
-  await Deno.utime(path, date, date);
+  await localFiles.utime(path, date, date);
 }

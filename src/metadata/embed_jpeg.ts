@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type OpenFile } from "../platform/local_files.ts";
 import { type PhotoMetadata, prepareFields } from "./fields.ts";
 import {
   afcpHeaderEntries,
@@ -19,8 +20,8 @@ import {
   endsWithEoi,
   eoiScanner,
   type Original,
+  parseHeaderOrSkip,
   readAt,
-  readHeader,
   replaceOrSkip,
   skipped,
 } from "./replace_file.ts";
@@ -31,7 +32,7 @@ import {
  * already wrong (left as they were); undefined when they cannot be moved.
  */
 async function afcpTailPatches(
-  file: Deno.FsFile,
+  file: OpenFile,
   size: number,
   tailOffset: number,
   delta: number,
@@ -50,7 +51,7 @@ async function afcpTailPatches(
   return afcpPatches(trailer, directory, size, delta);
 }
 export async function embedJpeg(
-  file: Deno.FsFile,
+  file: OpenFile,
   original: Original,
   first: Uint8Array,
   meta: PhotoMetadata,
@@ -60,27 +61,17 @@ export async function embedJpeg(
   { result: EmbedResult; needsSidecar: boolean; cameraDate?: string }
 > {
   const plainDate = prepareFields(meta).fields.date;
-  const read = await readHeader(
+  const read = await parseHeaderOrSkip(
     file,
-    original.info.size,
+    original,
     first,
     maxHeader,
+    "jpeg",
     parseJpegHeader,
+    plainDate,
   );
-  if ("error" in read || read.result.kind !== "ok") {
-    const reason = "error" in read
-      ? read.error
-      : read.result.kind === "invalid"
-      ? read.result.reason
-      : "incomplete header";
-    return {
-      result: skipped("jpeg", plainDate, [
-        `Left "${original.path}" untouched: not a JPEG we can safely rewrite (${reason})`,
-      ]),
-      needsSidecar: true,
-    };
-  }
-  const header = read.result.header;
+  if ("skip" in read) return read.skip;
+  const header = read.parsed.header;
   const rebuild = rebuildJpegHeader(
     read.prefix,
     header,

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type OpenFile } from "../platform/local_files.ts";
 import { latin1 } from "./_bytes.ts";
 import { type PhotoMetadata, prepareFields } from "./fields.ts";
 import {
@@ -15,15 +16,15 @@ import {
 import { type EmbedOptions, type EmbedResult } from "./embed_types.ts";
 import {
   type Original,
+  parseHeaderOrSkip,
   readAt,
-  readHeader,
   replaceOrSkip,
   skipped,
 } from "./replace_file.ts";
 
 /** Lists the chunks after the first IDAT by seeking (PNG). */
 async function scanPngTail(
-  file: Deno.FsFile,
+  file: OpenFile,
   tailOffset: number,
   size: number,
 ): Promise<{ hasXmp: boolean } | { error: string }> {
@@ -52,7 +53,7 @@ async function scanPngTail(
   return { error: "the PNG has no IEND chunk (truncated?)" };
 }
 export async function embedPng(
-  file: Deno.FsFile,
+  file: OpenFile,
   original: Original,
   first: Uint8Array,
   meta: PhotoMetadata,
@@ -60,27 +61,17 @@ export async function embedPng(
   opts: EmbedOptions,
 ): Promise<{ result: EmbedResult; needsSidecar: boolean }> {
   const plainDate = prepareFields(meta).fields.date;
-  const read = await readHeader(
+  const read = await parseHeaderOrSkip(
     file,
-    original.info.size,
+    original,
     first,
     maxHeader,
+    "png",
     parsePngHeader,
+    plainDate,
   );
-  if ("error" in read || read.result.kind !== "ok") {
-    const reason = "error" in read
-      ? read.error
-      : read.result.kind === "invalid"
-      ? read.result.reason
-      : "incomplete header";
-    return {
-      result: skipped("png", plainDate, [
-        `Left "${original.path}" untouched: not a PNG we can safely rewrite (${reason})`,
-      ]),
-      needsSidecar: true,
-    };
-  }
-  const { chunks, tailOffset } = read.result;
+  if ("skip" in read) return read.skip;
+  const { chunks, tailOffset } = read.parsed;
   const tail = await scanPngTail(file, tailOffset, original.info.size);
   if ("error" in tail) {
     return {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { localFiles } from "../platform/local_files.ts";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { type EmbedResult, syncDirBestEffort } from "./embed.ts";
@@ -48,7 +49,7 @@ export async function embedSmallJpeg(
 ): Promise<EmbedResult | undefined> {
   // Kept open until the rename: its stat then tells whether the file
   // changed while we worked (closed first: Windows refuses otherwise).
-  using original = await Deno.open(path, { read: true });
+  using original = await localFiles.open(path, { read: true });
   const info = await original.stat();
   if (
     !info.isFile || info.size > SMALL_FILE_BYTES || info.size < 4 ||
@@ -79,7 +80,7 @@ export async function embedSmallJpeg(
   };
   const mtime = options.mtimeFor?.(date);
   if (!rebuild.changed) {
-    if (mtime) await Deno.utime(path, mtime, mtime);
+    if (mtime) await localFiles.utime(path, mtime, mtime);
     return { status: "unchanged", ...base };
   }
   const header = rebuild.header;
@@ -98,7 +99,7 @@ export async function embedSmallJpeg(
   const temp = tempPathFor(path);
   try {
     {
-      using file = await Deno.open(temp, {
+      using file = await localFiles.open(temp, {
         write: true,
         createNew: true,
         mode: (info.mode ?? 0o644) & 0o777,
@@ -117,10 +118,10 @@ export async function embedSmallJpeg(
       }
     }
     original.close();
-    await Deno.rename(temp, path);
+    await localFiles.rename(temp, path);
   } catch {
     // Nothing changed: the general path tries again and reports the cause.
-    await Deno.remove(temp).catch(() => undefined);
+    await localFiles.remove(temp).catch(() => undefined);
     return undefined;
   }
   if (options.syncDir !== false) await syncDirBestEffort(dirname(path));

@@ -8,6 +8,13 @@
  * @module
  */
 
+import {
+  type FileInfo,
+  IS_WINDOWS,
+  localFiles,
+  type OpenFile,
+  SEEK_START,
+} from "../platform/local_files.ts";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { bytesEqual } from "./_bytes.ts";
@@ -29,11 +36,11 @@ export function errorText(error: unknown): string {
 }
 
 export async function readAt(
-  file: Deno.FsFile,
+  file: OpenFile,
   offset: number,
   length: number,
 ): Promise<Uint8Array> {
-  await file.seek(offset, Deno.SeekMode.Start);
+  await file.seek(offset, SEEK_START);
   const out = new Uint8Array(length);
   let filled = 0;
   while (filled < length) {
@@ -50,7 +57,7 @@ export async function readAt(
  * reading overlaps hashing and writing). Returns the number of bytes read.
  */
 async function forEachChunk(
-  file: Deno.FsFile,
+  file: OpenFile,
   buffers: [Uint8Array, Uint8Array],
   consume: (chunk: Uint8Array) => Promise<void> | void,
 ): Promise<number> {
@@ -79,7 +86,7 @@ async function forEachChunk(
 
 /** Reads a growing prefix until `parse` stops asking for more. */
 export async function readHeader<T extends { kind: string }>(
-  file: Deno.FsFile,
+  file: OpenFile,
   size: number,
   first: Uint8Array,
   maxBytes: number,
@@ -104,16 +111,64 @@ export async function readHeader<T extends { kind: string }>(
   }
 }
 
+/** A header parse: parsed, more bytes wanted, or not a header we know. */
+type HeaderParse<Ok extends { kind: "ok" }> =
+  | Ok
+  | { kind: "need-more"; needBytes: number }
+  | { kind: "invalid"; reason: string };
+
+/**
+ * Reads and parses the header of `original` ({@link readHeader}); one that
+ * cannot be read or parsed leaves the file untouched: a "skipped" result
+ * asking for an XMP sidecar instead.
+ */
+export async function parseHeaderOrSkip<Ok extends { kind: "ok" }>(
+  file: OpenFile,
+  original: Original,
+  first: Uint8Array,
+  maxHeader: number,
+  format: "jpeg" | "png",
+  parse: (prefix: Uint8Array, size: number) => HeaderParse<Ok>,
+  plainDate: DateResolution,
+): Promise<
+  | { prefix: Uint8Array; parsed: Ok }
+  | { skip: { result: EmbedResult; needsSidecar: true } }
+> {
+  const read = await readHeader(
+    file,
+    original.info.size,
+    first,
+    maxHeader,
+    parse,
+  );
+  if (!("error" in read) && read.result.kind === "ok") {
+    return { prefix: read.prefix, parsed: read.result as Ok };
+  }
+  const reason = "error" in read
+    ? read.error
+    : read.result.kind === "invalid"
+    ? read.result.reason
+    : "incomplete header";
+  return {
+    skip: {
+      result: skipped(format, plainDate, [
+        `Left "${original.path}" untouched: not a ${format.toUpperCase()} we can safely rewrite (${reason})`,
+      ]),
+      needsSidecar: true,
+    },
+  };
+}
+
 export interface Original {
   path: string;
-  info: Deno.FileInfo;
+  info: FileInfo;
   /** Closes our read handle (before the rename: Windows refuses otherwise). */
   release: () => void;
 }
 
 interface ReplaceJob {
   original: Original;
-  file: Deno.FsFile;
+  file: OpenFile;
   header: Uint8Array;
   tailOffset: number;
   /** Bytes of the next structure to read back with the header. */
@@ -162,7 +217,7 @@ export function eoiScanner(): TailScanner {
 
 /** True when the file's last two bytes are the EOI marker (the usual case). */
 export async function endsWithEoi(
-  file: Deno.FsFile,
+  file: OpenFile,
   size: number,
 ): Promise<boolean> {
   if (size < 2) return false;
@@ -189,9 +244,9 @@ async function replaceFile(
   }
   const tailLength = original.info.size - tailOffset;
   const tempPath = tempPathFor(original.path);
-  let temp: Deno.FsFile | undefined;
+  let temp: OpenFile | undefined;
   try {
-    temp = await Deno.open(tempPath, {
+    temp = await localFiles.open(tempPath, {
       write: true,
       createNew: true,
       mode: 0o600,
@@ -209,7 +264,7 @@ async function replaceFile(
       new Uint8Array(chunk),
       new Uint8Array(chunk),
     ];
-    await file.seek(tailOffset, Deno.SeekMode.Start);
+    await file.seek(tailOffset, SEEK_START);
     let chunkAt = tailOffset;
     const copied = await forEachChunk(file, buffers, async (read) => {
       const chunk = applyPatches(read, chunkAt, job.tailPatches);
@@ -232,7 +287,7 @@ async function replaceFile(
 
     // Read the temp file back: length, header, tail hash.
     const expectedSize = header.length + tailLength;
-    const check = await Deno.open(tempPath, { read: true });
+    const check = await localFiles.open(tempPath, { read: true });
     try {
       const size = (await check.stat()).size;
       if (size !== expectedSize) {
@@ -251,7 +306,7 @@ async function replaceFile(
       const problem = job.verify(prefix, size);
       if (problem) throw new Error(problem);
       const tempHash = createHash("sha256");
-      await check.seek(0, Deno.SeekMode.Start);
+      await check.seek(0, SEEK_START);
       await forEachChunk(check, buffers, (chunk) => {
         tempHash.update(chunk);
       });
@@ -265,26 +320,26 @@ async function replaceFile(
     }
 
     // The original must not have changed while we worked.
-    const now = await Deno.stat(original.path);
+    const now = await localFiles.stat(original.path);
     if (
       now.size !== original.info.size ||
       now.mtime?.getTime() !== original.info.mtime?.getTime()
     ) {
       throw new Error("the file changed while metadata was being written");
     }
-    if (Deno.build.os !== "windows" && original.info.mode !== null) {
-      await Deno.chmod(tempPath, original.info.mode & 0o7777);
+    if (!IS_WINDOWS && original.info.mode !== null) {
+      await localFiles.chmod(tempPath, original.info.mode & 0o7777);
     }
     const mtime = job.mtime ?? original.info.mtime;
     if (mtime) {
-      await Deno.utime(
+      await localFiles.utime(
         tempPath,
         job.mtime ?? original.info.atime ?? mtime,
         mtime,
       );
     }
     original.release();
-    await Deno.rename(tempPath, original.path);
+    await localFiles.rename(tempPath, original.path);
     await syncDirBestEffort(dirname(original.path));
     return { sha256: expectedSha, bytes: expectedSize };
   } catch (error) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isNotFound, localFiles } from "../platform/local_files.ts";
 import { dirname } from "node:path";
 import { decodeUtf8Strict, utf8 } from "./_bytes.ts";
 import { type PhotoMetadata, prepareFields } from "./fields.ts";
@@ -30,7 +31,7 @@ export async function writeXmpSidecar(
   const { fields, warnings } = prepareFields(meta, opts.cameraDateTimeOriginal);
   let existing: string | undefined;
   try {
-    const info = await Deno.stat(sidecarPath);
+    const info = await localFiles.stat(sidecarPath);
     if (!info.isFile || info.size > MAX_SIDECAR_BYTES) {
       return {
         path: sidecarPath,
@@ -41,7 +42,7 @@ export async function writeXmpSidecar(
         ],
       };
     }
-    const bytes = await Deno.readFile(sidecarPath);
+    const bytes = await localFiles.readFile(sidecarPath);
     existing = decodeUtf8Strict(bytes);
     if (existing === undefined) {
       return {
@@ -54,7 +55,7 @@ export async function writeXmpSidecar(
       };
     }
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
+    if (!(isNotFound(error))) {
       return {
         path: sidecarPath,
         status: "skipped",
@@ -86,7 +87,7 @@ export async function writeXmpSidecar(
   }
   const tempPath = tempPathFor(sidecarPath);
   try {
-    const temp = await Deno.open(tempPath, {
+    const temp = await localFiles.open(tempPath, {
       write: true,
       createNew: true,
       mode: 0o644,
@@ -97,7 +98,7 @@ export async function writeXmpSidecar(
     } finally {
       temp.close();
     }
-    await Deno.rename(tempPath, sidecarPath);
+    await localFiles.rename(tempPath, sidecarPath);
     await syncDirBestEffort(dirname(sidecarPath));
   } catch (error) {
     await removeQuietly(tempPath);
