@@ -62,7 +62,7 @@ export interface RunContext {
   /** Done photos whose sidecars are rewritten to the current schema. */
   upgrading: Set<string>;
   upgradeFailed: boolean;
-  /** Videos saved per route (see video_source.ts). */
+  /** Videos saved per route (see flickr/video_source.ts). */
   videoRoutes: Record<string, number>;
   rememberedRoute: string | undefined;
   /** True once the listing is over (downloads may have started). */

@@ -20,7 +20,7 @@ import {
   type PhotoSource,
   sourceFromListing,
   sourceFromSizes,
-} from "./sources.ts";
+} from "../flickr/sources.ts";
 import {
   bestStreams,
   isOriginalRoute,
@@ -29,7 +29,7 @@ import {
   routeOrder,
   type StreamSource,
   type VideoRoute,
-} from "./video_source.ts";
+} from "../flickr/video_source.ts";
 import {
   knownExtension,
   pathInside,

@@ -1,5 +1,5 @@
 import { assertEquals } from "../../tests/assert.ts";
-import type { PhotoSize } from "../flickr/api_types.ts";
+import type { PhotoSize } from "./api_types.ts";
 import {
   bestStreams,
   originalFromSizes,

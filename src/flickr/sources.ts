@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { FlickrPhoto, PhotoSize } from "../flickr/api_types.ts";
+import type { FlickrPhoto, PhotoSize } from "./api_types.ts";
 
 /** A file to fetch for a photo and how to label it. */
 export interface PhotoSource {

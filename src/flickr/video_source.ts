@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { PhotoSize, VideoStream } from "../flickr/api_types.ts";
+import type { PhotoSize, VideoStream } from "./api_types.ts";
 import { extensionFromUrl, type PhotoSource, rankBest } from "./sources.ts";
 
 /** The ways to a video's file. */
