@@ -25,6 +25,7 @@
 import { AppError, AuthError, ExitCode, UsageError } from "../errors.ts";
 import { parseRetryAfter } from "../http/backoff.ts";
 import { TransientError } from "../http/errors.ts";
+import { RETRYABLE_STATUSES } from "../http/retry.ts";
 import { redact, redactUrl } from "../redact.ts";
 import type { RawResponse } from "./api_types.ts";
 import { toInt, toText } from "./_parse.ts";
@@ -172,8 +173,9 @@ export async function readFlickrResponse(
       ),
     );
   }
-  const transientStatus = [408, 425, 500, 502, 503, 504].includes(status) ||
-    status >= 500;
+  // The list downloads use too, plus every other 5xx: an API call that a
+  // proxy or CDN in front of Flickr failed (520-ish) is worth another try.
+  const transientStatus = RETRYABLE_STATUSES.has(status) || status >= 500;
   if (transientStatus) {
     const retryAfterMs = status === 503
       ? parseRetryAfter(response.headers.get("retry-after"), context.nowMs)
