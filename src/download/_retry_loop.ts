@@ -1,13 +1,17 @@
 /**
- * The retry loop around single attempts: backoff, `Retry-After`, restarts,
- * repeated 403/404s, and what happens to the part file when it gives up.
+ * The retries around single attempts, through http/retry's `retrying` (one
+ * backoff policy for API calls and downloads) with the download's own
+ * rules decided here: a restart from byte zero tries again at once,
+ * repeated CDN 403/404s give up, a `Retry-After` over the limit gives up,
+ * and what happens to the part file when it gives up.
  *
  * @module
  */
 
 import * as path from "node:path";
 import { AppError } from "../errors.ts";
-import { backoffDelay } from "../http/backoff.ts";
+import { TransientError } from "../http/errors.ts";
+import { retrying } from "../http/retry.ts";
 import { redactUrl } from "./_http_headers.ts";
 import { attemptOnce } from "./_attempt.ts";
 import { AttemptError } from "./_attempt_error.ts";
@@ -56,62 +60,76 @@ export async function downloadFile(
   await local(dir, () => Deno.mkdir(dir, { recursive: true }));
   const state = await loadPart(paths, safeUrl, signal);
 
-  let attempt = 0;
   let forbiddenOrNotFound = 0;
+  /** What to do after a failed attempt: a wait and a retry, or give up. */
+  const decide = async (
+    err: AttemptError,
+    attempt: number,
+  ): Promise<Error> => {
+    if (err.extra.discard) await resetPart(state, paths);
+    const status = err.extra.status;
+    const fail = (transient: boolean, reason = err.message) =>
+      new DownloadFailedError(
+        {
+          url: safeUrl,
+          reason,
+          transient,
+          ...(status !== undefined ? { status } : {}),
+        },
+        err.extra.message,
+      );
+    if (err.kind === "permanent") return fail(false);
+    if (status === 403 || status === 404) {
+      forbiddenOrNotFound++;
+      if (forbiddenOrNotFound >= MAX_FORBIDDEN_OR_NOT_FOUND) {
+        return fail(false, `${err.message} (${forbiddenOrNotFound} times)`);
+      }
+    }
+    if (attempt >= s.attempts) {
+      return fail(true, `${err.message} (after ${attempt} attempts)`);
+    }
+    if (err.kind === "restart") {
+      await resetPart(state, paths);
+      return new TransientError(err.message, { immediate: true });
+    }
+    const retryAfter = err.extra.retryAfterMs;
+    if (retryAfter !== undefined && retryAfter > s.maxRetryAfterMs) {
+      return fail(
+        true,
+        `${err.message}; the server asked to wait ${
+          Math.ceil(retryAfter / 1000)
+        } s, more than the ${Math.ceil(s.maxRetryAfterMs / 1000)} s limit`,
+      );
+    }
+    return new TransientError(
+      err.message,
+      retryAfter !== undefined ? { retryAfterMs: retryAfter } : {},
+    );
+  };
   try {
-    while (true) {
-      attempt++;
+    return await retrying(async (attempt) => {
       try {
         return await attemptOnce(s, req, dest, paths, safeUrl, state, attempt);
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         if (!(err instanceof AttemptError)) throw err;
-        if (err.extra.discard) await resetPart(state, paths);
-        const status = err.extra.status;
-        const fail = (transient: boolean, reason = err.message) =>
-          new DownloadFailedError(
-            {
-              url: safeUrl,
-              reason,
-              transient,
-              ...(status !== undefined ? { status } : {}),
-            },
-            err.extra.message,
-          );
-        if (err.kind === "permanent") throw fail(false);
-        if (status === 403 || status === 404) {
-          forbiddenOrNotFound++;
-          if (forbiddenOrNotFound >= MAX_FORBIDDEN_OR_NOT_FOUND) {
-            throw fail(
-              false,
-              `${err.message} (${forbiddenOrNotFound} times)`,
-            );
-          }
-        }
-        if (attempt >= s.attempts) {
-          throw fail(true, `${err.message} (after ${attempt} attempts)`);
-        }
-        if (err.kind === "restart") {
-          await resetPart(state, paths);
-          continue;
-        }
-        const retryAfter = err.extra.retryAfterMs;
-        if (retryAfter !== undefined && retryAfter > s.maxRetryAfterMs) {
-          throw fail(
-            true,
-            `${err.message}; the server asked to wait ${
-              Math.ceil(retryAfter / 1000)
-            } s, more than the ${Math.ceil(s.maxRetryAfterMs / 1000)} s limit`,
-          );
-        }
-        const delay = retryAfter ?? backoffDelay(
-          { baseMs: s.baseDelayMs, maxMs: s.maxDelayMs, jitter: "full" },
-          attempt - 1,
-          s.random,
-        );
-        await s.clock.sleep(delay, signal);
+        throw await decide(err, attempt);
       }
-    }
+    }, {
+      clock: s.clock,
+      random: s.random,
+      policy: {
+        attempts: s.attempts,
+        baseMs: s.baseDelayMs,
+        maxMs: s.maxDelayMs,
+        jitter: "full",
+        maxRetryAfterMs: s.maxRetryAfterMs,
+        // No floor after a 429: a CDN's 429 is not the API key's budget.
+        rateLimitFloorMs: 0,
+      },
+      ...(signal ? { signal } : {}),
+      onlyTransient: true,
+    });
   } catch (err) {
     // Expected failures and aborts keep a resumable part for the next run;
     // an unexpected error (a bug) does not trust it.

@@ -24,6 +24,11 @@ export interface TransientErrorOptions extends ErrorOptions {
    * "… is not answering" {@link UnavailableError}.
    */
   whenExhausted?: () => Error;
+  /**
+   * Try again at once, without a wait (the next try starts afresh, e.g. a
+   * download restarting from byte zero): the server is not the problem.
+   */
+  immediate?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export class TransientError extends Error {
   readonly maxAttempts: number | undefined;
   /** Builds the error thrown when the tries run out, if not the default. */
   readonly whenExhausted: (() => Error) | undefined;
+  /** Try again without a wait. */
+  readonly immediate: boolean;
 
   /**
    * Builds the marker.
@@ -55,6 +62,7 @@ export class TransientError extends Error {
     this.rateLimited = options.rateLimited ?? false;
     this.maxAttempts = options.maxAttempts;
     this.whenExhausted = options.whenExhausted;
+    this.immediate = options.immediate ?? false;
   }
 }
 

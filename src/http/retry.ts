@@ -127,6 +127,12 @@ export interface RetryOptions {
    * `HostNotAllowedError`, everything else is rethrown).
    */
   classify?: (error: unknown) => TransientError | undefined;
+  /**
+   * Retry only what `operation` throws as a {@link TransientError} (it has
+   * classified its failures itself); any other error passes straight
+   * through. Default false.
+   */
+  onlyTransient?: boolean;
 }
 
 /** Fills a partial policy with the defaults. */
@@ -187,7 +193,9 @@ export async function retrying<T>(
       return await operation(attempt);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      transient = options.classify?.(error) ?? classifyError(error);
+      transient = options.onlyTransient
+        ? (error instanceof TransientError ? error : undefined)
+        : options.classify?.(error) ?? classifyError(error);
       if (!transient) throw error;
     }
 
@@ -214,6 +222,7 @@ export async function retrying<T>(
         );
     }
 
+    if (transient.immediate) continue;
     let delay = backoffDelay(policy, attempt - 1, random, previousDelay);
     previousDelay = delay;
     if (retryAfter !== undefined) delay = retryAfter;

@@ -392,3 +392,35 @@ Deno.test("withRetry() does not retry a request the binary may not send", async 
   );
   assertStrictEquals(calls, 1);
 });
+
+Deno.test("retrying() tries an immediate failure again at once, counting the try", async () => {
+  const clock = new FakeClock(T0);
+  const random: number[] = [];
+  const { operation, calls } = failing(
+    new TransientError("restart from zero", { immediate: true }),
+    new TransientError("HTTP 503"),
+  );
+  const result = await retrying(operation, {
+    clock,
+    random: () => (random.push(1), 0.5),
+  });
+  assertStrictEquals(result, "ok");
+  assertEquals(calls, [1, 2, 3]);
+  // No wait and no jitter drawn for the restart; the 503 waits as its try
+  // (the second) says: half of 2 s.
+  assertEquals(clock.sleeps, [1000]);
+  assertEquals(random.length, 1);
+});
+
+Deno.test("retrying() with onlyTransient passes a network error straight through", async () => {
+  const clock = new FakeClock(T0);
+  const network = new TypeError("fetch failed");
+  const { operation, calls } = failing(network);
+  const error = await assertRejects(
+    () => retrying(operation, { clock, random: half, onlyTransient: true }),
+    TypeError,
+  );
+  assertStrictEquals(error, network);
+  assertEquals(calls, [1]);
+  assertEquals(clock.sleeps, []);
+});
