@@ -8,6 +8,9 @@
  * disk. `unzip -q -o` only extracts (flat, no CRC beyond its own, no state);
  * the import also hashes, fsyncs each file, writes metadata into every JPEG,
  * writes sidecars and album links, and records each photo in its state.
+ * The import runs with `--no-site`: the offline site it refreshes by default
+ * is its own step (src/site), whose thumbnails of these EXIF-less JPEGs are
+ * decoded in JavaScript and would dominate both the time and the memory.
  *
  * Usage:
  *   deno run -A bench/import_bench.ts [--quick] [--tmp DIR] [--photos N,M]
@@ -141,6 +144,7 @@ try {
       join(ROOT, "main.ts"),
       "import",
       "--quiet",
+      "--no-site",
       "--dir",
       backupDir,
       ...built.zips,

@@ -25,18 +25,36 @@ configure({
   chunkSize: 64 * 1024,
 });
 
-/** One file of the export, wherever it is. */
-export interface ExportEntry {
-  /** File name without folders (exports are flat). */
-  name: string;
-  /** Uncompressed size. */
-  size: number;
+/**
+ * One file of the export, wherever it is. Small on purpose: a big export
+ * has hundreds of thousands of entries, and the zip library's own entry
+ * objects (several KB each) are only made while an entry is read.
+ */
+export class ExportEntry {
+  constructor(
+    readonly source: ExportSource,
+    /** File name without folders (exports are flat). */
+    readonly name: string,
+    /** Uncompressed size. */
+    readonly size: number,
+    /** Last modified (ms since the epoch; 0 when unknown). */
+    readonly modified: number,
+    /** Position in its zip's table of contents, or the file's path. */
+    readonly ref: number | string,
+    /** Name inside the zip, when it is not `name` (a folder in the zip). */
+    readonly inner?: string,
+  ) {}
+
   /** Where it is, for messages: `zip › entry` or a path. */
-  where: string;
-  source: ExportSource;
-  /** Internal handle. */
-  ref: FileEntry | string;
+  get where(): string {
+    return typeof this.ref === "string"
+      ? relative(this.source.path, this.ref) || this.ref
+      : `${basename(this.source.path)} › ${this.inner ?? this.name}`;
+  }
 }
+
+/** An entry's data, open for reading ({@link readEntryText}, {@link copyEntryTo}). */
+export type EntryData = FileEntry | string;
 
 /** A zip or folder given on the command line. */
 export interface ExportSource {
@@ -75,6 +93,7 @@ class FileHandleReader extends Reader<Deno.FsFile> {
 export class ExportSources implements AsyncDisposable {
   readonly sources: ExportSource[] = [];
   #zips: { reader: ZipReader<unknown>; file: Deno.FsFile }[] = [];
+  #readers = new Map<ExportSource, ZipReader<unknown>>();
 
   /** Opens every path (zip or folder); unreadable zips are marked damaged. */
   static async open(paths: string[]): Promise<ExportSources> {
@@ -88,18 +107,14 @@ export class ExportSources implements AsyncDisposable {
     if (info.isDirectory) {
       const folder: ExportSource = { path, kind: "folder", entries: [] };
       const zips: string[] = [];
-      await walk(path, async (file, size) => {
+      await walk(path, async (file, size, mtime) => {
         if (/\.zip$/i.test(file)) {
           zips.push(file);
           return;
         }
-        folder.entries.push({
-          name: basename(file),
-          size,
-          where: relative(path, file) || file,
-          source: folder,
-          ref: file,
-        });
+        folder.entries.push(
+          new ExportEntry(folder, basename(file), size, mtime, file),
+        );
         await Promise.resolve();
       });
       if (folder.entries.length) this.sources.push(folder);
@@ -116,23 +131,72 @@ export class ExportSources implements AsyncDisposable {
     this.sources.push(source);
     const file = await Deno.open(path, { read: true });
     const reader = new ZipReader(new FileHandleReader(file, size));
+    this.#zips.push({ reader, file });
+    this.#readers.set(source, reader);
     try {
+      let index = 0;
       for await (const entry of reader.getEntriesGenerator()) {
+        const at = index++;
         if (entry.directory) continue;
-        source.entries.push({
-          name: basename(entry.filename),
-          size: entry.uncompressedSize,
-          where: `${basename(path)} › ${entry.filename}`,
-          source,
-          ref: entry,
-        });
+        const name = basename(entry.filename);
+        source.entries.push(
+          new ExportEntry(
+            source,
+            name,
+            entry.uncompressedSize,
+            entry.lastModDate?.getTime() ?? 0,
+            at,
+            name === entry.filename ? undefined : entry.filename,
+          ),
+        );
       }
-      this.#zips.push({ reader, file });
     } catch (error) {
       source.damaged = `cannot read the zip's table of contents (${
         (error as Error).message
       }); ${source.entries.length} entries were listed before the damage`;
-      this.#zips.push({ reader, file });
+    }
+  }
+
+  /**
+   * Opens `entries` for reading, one at a time, in the order of each zip's
+   * table of contents (read once per call): use each `data` before asking
+   * for the next. An entry that cannot be reached comes with an `error`.
+   */
+  async *read(
+    entries: Iterable<ExportEntry>,
+  ): AsyncGenerator<{ entry: ExportEntry; data?: EntryData; error?: Error }> {
+    const bySource = new Map<ExportSource, Map<number, ExportEntry>>();
+    for (const entry of entries) {
+      if (typeof entry.ref === "string") {
+        yield { entry, data: entry.ref };
+        continue;
+      }
+      const wanted = bySource.get(entry.source) ?? new Map();
+      wanted.set(entry.ref, entry);
+      bySource.set(entry.source, wanted);
+    }
+    for (const [source, wanted] of bySource) {
+      const reader = this.#readers.get(source)!;
+      let failure: Error | undefined;
+      try {
+        let index = 0;
+        for await (const data of reader.getEntriesGenerator()) {
+          const entry = wanted.get(index++);
+          if (!entry || data.directory) continue;
+          wanted.delete(entry.ref as number);
+          yield { entry, data };
+          if (!wanted.size) break;
+        }
+      } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+      }
+      for (const entry of wanted.values()) {
+        yield {
+          entry,
+          error: failure ??
+            new Error("the entry is no longer in the zip's table of contents"),
+        };
+      }
     }
   }
 
@@ -151,12 +215,13 @@ export class ExportSources implements AsyncDisposable {
       }
     }
     this.#zips = [];
+    this.#readers.clear();
   }
 }
 
 async function walk(
   dir: string,
-  visit: (file: string, size: number) => Promise<void>,
+  visit: (file: string, size: number, mtime: number) => Promise<void>,
 ): Promise<void> {
   const names: Deno.DirEntry[] = [];
   for await (const entry of Deno.readDir(dir)) names.push(entry);
@@ -166,15 +231,16 @@ async function walk(
     if (entry.isSymlink) continue; // never followed out of the export
     if (entry.isDirectory) await walk(path, visit);
     else if (entry.isFile && !entry.name.startsWith(".")) {
-      await visit(path, (await Deno.stat(path)).size);
+      const info = await Deno.stat(path);
+      await visit(path, info.size, info.mtime?.getTime() ?? 0);
     }
   }
 }
 
 /** The text of an entry (JSON files), CRC-checked. */
-export async function readEntryText(entry: ExportEntry): Promise<string> {
-  if (typeof entry.ref === "string") return await Deno.readTextFile(entry.ref);
-  return await entry.ref.getData(new TextWriter(), { checkSignature: true });
+export async function readEntryText(data: EntryData): Promise<string> {
+  if (typeof data === "string") return await Deno.readTextFile(data);
+  return await data.getData(new TextWriter(), { checkSignature: true });
 }
 
 /**
@@ -182,7 +248,7 @@ export async function readEntryText(entry: ExportEntry): Promise<string> {
  * hashing while writing, and syncs it. On any error the file is removed.
  */
 export async function copyEntryTo(
-  entry: ExportEntry,
+  data: EntryData,
   dest: string,
   signal?: AbortSignal,
 ): Promise<{ bytes: number; sha256: string }> {
@@ -199,13 +265,13 @@ export async function copyEntryTo(
         await writer.write(chunk);
       },
     });
-    if (typeof entry.ref === "string") {
-      using input = await Deno.open(entry.ref, { read: true });
+    if (typeof data === "string") {
+      using input = await Deno.open(data, { read: true });
       await input.readable.pipeTo(sink);
     } else {
       // No `signal` option: zip.js would keep a listener on the run's signal
       // per entry; the sink checks it instead.
-      await entry.ref.getData(sink, { checkSignature: true });
+      await data.getData(sink, { checkSignature: true });
     }
     await out.sync();
     await writer.close();

@@ -33,6 +33,7 @@ import {
 import { AppError, ExitCode } from "../errors.ts";
 import {
   copyEntryTo,
+  type EntryData,
   type ExportEntry,
   ExportSources,
   readEntryHead,
@@ -227,9 +228,11 @@ class ImportRun {
     reporter.progress(this.#progress);
     let interrupted = false;
     try {
-      for (const item of work) {
+      // In the order of each zip's table of contents: one pass per zip.
+      const byEntry = new Map(work.map((item) => [item.entry, item]));
+      for await (const read of this.#sources.read(byEntry.keys())) {
         this.#checkAborted();
-        await this.#importOne(item);
+        await this.#importOne(byEntry.get(read.entry)!, read);
       }
     } catch (error) {
       if (!this.#options.signal.aborted) throw error;
@@ -330,12 +333,19 @@ class ImportRun {
     const albums = new Map<string, ExportAlbum>();
     let profile: ExportAccount | undefined;
     let exportTime = 0;
+    const wanted: ExportEntry[] = [];
     for (const entry of this.#sources.entries()) {
       if (entry.name.endsWith(".json")) {
-        exportTime = Math.max(exportTime, await entryTime(entry));
+        exportTime = Math.max(exportTime, entry.modified);
       }
+      if (
+        entry.name === "albums.json" || entry.name === "account_profile.json"
+      ) wanted.push(entry);
+    }
+    for await (const read of this.#sources.read(wanted)) {
+      const entry = read.entry;
       if (entry.name === "albums.json") {
-        const parsed = await this.#readJson(entry);
+        const parsed = await this.#readJson(read);
         if (parsed === undefined) continue;
         const { albums: list, dropped } = parseAlbumsJson(parsed);
         this.#albumDropped += dropped;
@@ -345,8 +355,8 @@ class ImportRun {
             seen.photoIds = [...new Set([...seen.photoIds, ...album.photoIds])];
           } else albums.set(album.id, album);
         }
-      } else if (entry.name === "account_profile.json") {
-        const parsed = await this.#readJson(entry);
+      } else {
+        const parsed = await this.#readJson(read);
         profile = parseAccountProfile(parsed) ?? profile;
       }
     }
@@ -362,10 +372,14 @@ class ImportRun {
     };
   }
 
-  async #readJson(entry: ExportEntry): Promise<unknown> {
+  async #readJson(
+    read: { entry: ExportEntry; data?: EntryData; error?: Error },
+  ): Promise<unknown> {
+    const entry = read.entry;
     let text: string;
     try {
-      text = await readEntryText(entry);
+      if (!read.data) throw read.error;
+      text = await readEntryText(read.data);
     } catch (error) {
       this.#damaged(entry, error);
       return undefined;
@@ -452,7 +466,6 @@ class ImportRun {
       }
     }
     const work: Work[] = [];
-    const ids = [...this.#photoJson.keys()].sort(byNumber);
     let batch: { id: string; parsed: ReturnType<typeof parsePhotoJson> }[] = [];
     const flush = () => {
       this.#store.transaction(() => {
@@ -462,10 +475,13 @@ class ImportRun {
       });
       batch = [];
     };
-    for (const id of ids) {
+    const idOf = new Map(
+      [...this.#photoJson].map(([id, entry]) => [entry, id]),
+    );
+    for await (const read of this.#sources.read(idOf.keys())) {
       this.#checkAborted();
-      const entry = this.#photoJson.get(id)!;
-      const raw = await this.#readJson(entry);
+      const id = idOf.get(read.entry)!;
+      const raw = await this.#readJson(read);
       if (raw === undefined) continue;
       const media = this.#media.get(id);
       const parsed = parsePhotoJson(
@@ -487,6 +503,9 @@ class ImportRun {
       }
     }
     if (batch.length) flush();
+    for (
+      const list of [this.#neverProcessed, this.#missingMedia, this.#zeroByte]
+    ) list.sort((a, b) => byNumber(a.id, b.id));
     // Media known only from an API backup (no photo JSON in this export).
     for (const id of [...this.#apiOnly].sort(byNumber)) {
       const entry = this.#media.get(id)!;
@@ -494,7 +513,7 @@ class ImportRun {
       if (entry.size === 0) this.#zeroByte.push({ id, where: entry.where });
       else work.push({ id, entry, orphan: false });
     }
-    return work;
+    return work.sort((a, b) => byNumber(a.id, b.id));
   }
 
   #carryApiPhoto(id: string, apiRun: number | undefined): void {
@@ -633,14 +652,18 @@ class ImportRun {
     }/${photo.id}/`;
   }
 
-  async #importOne(item: Work): Promise<void> {
+  async #importOne(
+    item: Work,
+    read: { data?: EntryData; error?: Error },
+  ): Promise<void> {
     const { id, entry } = item;
     const url = `https://www.flickr.com/photos/${
       this.#owner.pathAlias || this.#owner.nsid || "me"
     }/${id}/`;
     try {
       if (item.orphan) this.#recordOrphan(id, entry);
-      await this.#place(item);
+      if (!read.data) throw read.error;
+      await this.#place(item, read.data);
       this.#progress.done++;
     } catch (error) {
       if (this.#options.signal.aborted) throw error;
@@ -692,7 +715,7 @@ class ImportRun {
   }
 
   /** Puts one export file into the backup (or checks the one there). */
-  async #place(item: Work): Promise<void> {
+  async #place(item: Work, data: EntryData): Promise<void> {
     const { id, entry } = item;
     const root = this.#options.root;
     const row = this.#store.photo(id)!;
@@ -756,7 +779,7 @@ class ImportRun {
     } else {
       await folderInside(root, folders[0]!.folder);
       const temp = tempPathFor(canonical);
-      const copied = await copyEntryTo(entry, temp, this.#options.signal);
+      const copied = await copyEntryTo(data, temp, this.#options.signal);
       if (copied.bytes !== entry.size) {
         await Deno.remove(temp).catch(() => undefined);
         throw new AppError(
@@ -1068,13 +1091,6 @@ async function sameSidecar(path: string, text: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function entryTime(entry: ExportEntry): Promise<number> {
-  if (typeof entry.ref === "string") {
-    return (await Deno.stat(entry.ref)).mtime?.getTime() ?? 0;
-  }
-  return entry.ref.lastModDate?.getTime() ?? 0;
 }
 
 function describe(json: number, media: number): string {
