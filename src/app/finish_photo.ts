@@ -16,7 +16,12 @@ import {
   licenseFor,
   rightsText as licenseRights,
 } from "./licenses.ts";
-import { buildSidecar, photoPageUrl, type SidecarContext } from "./sidecar.ts";
+import {
+  buildSidecar,
+  keepExportFacts,
+  photoPageUrl,
+  type SidecarContext,
+} from "./sidecar.ts";
 import { pathInside } from "../platform/safe_path.ts";
 import type { EmbedInput } from "./backup_ports.ts";
 import {
@@ -66,18 +71,23 @@ export async function finishPhoto(
     saved,
     meta,
   );
+  // An imported photo's sidecar keeps the facts only the export has.
+  const previous = await readSidecar(root, recordedRel || saved.relPath);
   const sidecar = JSON.stringify(
-    buildSidecar({
-      photo,
-      owner: run.owner,
-      albums: albums.map((a) => ({ id: a.id, title: a.title })),
-      saved: saved.variant,
-      dateInFile,
-      embedded,
-      backedUpAt: new Date(run.deps.clock.now()),
-      tags,
-      ...(license ? { license } : {}),
-    }),
+    keepExportFacts(
+      buildSidecar({
+        photo,
+        owner: run.owner,
+        albums: albums.map((a) => ({ id: a.id, title: a.title })),
+        saved: saved.variant,
+        dateInFile,
+        embedded,
+        backedUpAt: new Date(run.deps.clock.now()),
+        tags,
+        ...(license ? { license } : {}),
+      }),
+      previous,
+    ),
     null,
     2,
   ) + "\n";
@@ -90,6 +100,16 @@ export async function finishPhoto(
   );
   await removeStaleCopies(run, photo.id, recordedRel, placements);
   return placements;
+}
+
+/** The sidecar beside `rel` as it is now, if any. */
+async function readSidecar(root: string, rel: string): Promise<unknown> {
+  try {
+    const path = await pathInside(root, `${rel}.json`);
+    return JSON.parse(await localFiles.readTextFile(path));
+  } catch {
+    return undefined;
+  }
 }
 
 /**

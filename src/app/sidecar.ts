@@ -151,3 +151,30 @@ export function buildSidecar(context: SidecarContext): Record<string, unknown> {
     backed_up_at: context.backedUpAt.toISOString(),
   };
 }
+
+/**
+ * The facts only Flickr's data export has (`export`, the privacy as the
+ * export states it, and the top-level `source` an import adds), carried
+ * from the sidecar a refresh replaces into the new one.
+ */
+export function keepExportFacts(
+  next: Record<string, unknown>,
+  previous: unknown,
+): Record<string, unknown> {
+  const old = previous as Record<string, unknown> | undefined;
+  if (typeof old?.export !== "object" || old.export === null) return next;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    out[key] = value;
+    if (key === "id" && "source" in old) {
+      out.source = (next.saved as { source?: string }).source ?? "api";
+    }
+  }
+  const asExported = (old.privacy as { as_exported?: unknown } | undefined)
+    ?.as_exported;
+  if (asExported !== undefined) {
+    out.privacy = { ...(next.privacy as object), as_exported: asExported };
+  }
+  out.export = old.export;
+  return out;
+}

@@ -361,6 +361,11 @@ Deno.test("import into an API backup replaces exactly its 1024 px copies (old fi
     assertEquals(kept.saved.source, "api");
     assertEquals(kept.export.count_views, 53);
 
+    // A photo changed on Flickr since: the refresh rewrites its sidecar
+    // with the API's facts and keeps what only the export had.
+    const changed = flickr.account.photos.get("52759384619")!;
+    changed.title = "Retitled on Flickr";
+    changed.lastUpdate += 3600;
     flickr.clearRequests();
     const later = await runCliProcess(
       ["backup", "--dir", dir, "--retry-delay", "10"],
@@ -368,6 +373,19 @@ Deno.test("import into an API backup replaces exactly its 1024 px copies (old fi
     );
     assert(later.code === 0, later.stderr + later.stdout);
     assertEquals(flickr.fileRequests().length, 0, "no file downloaded again");
+    const refreshed = JSON.parse(
+      await Deno.readTextFile(join(dir, "Bay & Beach/52759384619.jpg.json")),
+    );
+    assertEquals(refreshed.title, "Retitled on Flickr");
+    assertEquals(refreshed.export, kept.export);
+    assertEquals(refreshed.export.count_views, 53);
+    assertEquals(refreshed.privacy.as_exported, kept.privacy.as_exported);
+    assertEquals(refreshed.source, "api");
+    const [inFile] = await exiftool([
+      "-XMP-dc:Title",
+      join(dir, "Bay & Beach/52759384619.jpg"),
+    ]);
+    assertEquals(inFile?.Title, "Retitled on Flickr");
     const final = await snapshot(dir, { skip: (r) => !isMedia(r) });
     for (const id of reduced) {
       const rel = id === "144332211"
