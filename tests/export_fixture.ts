@@ -503,7 +503,11 @@ export function fixtureSecret(id: string): string {
  */
 export function fixtureAccount(
   reduced: readonly string[],
-  options: { titlePrefix?: string } = {},
+  options: {
+    titlePrefix?: string;
+    /** Photos whose "Original" the API serves at 1024 px all the same. */
+    capped?: readonly string[];
+  } = {},
 ): Account {
   const prefix = options.titlePrefix ?? "";
   const account = createAccount({
@@ -517,15 +521,24 @@ export function fixtureAccount(
   for (const item of FIXTURE_ITEMS) {
     if (!item.file || item.bytes === 0 || item.media !== "photo") continue;
     const original = !reduced.includes(item.id);
+    const capped = options.capped?.includes(item.id) ?? false;
+    const [width, height] = [item.width ?? 2048, item.height ?? 1536];
     addPhoto(account, {
       id: item.id,
       title: prefix + item.title,
       originalFormat: item.ext,
       originalSecret: original ? fixtureSecret(item.id) : "",
-      width: item.width ?? 2048,
-      height: item.height ?? 1536,
+      width,
+      height,
       originalAvailable: original,
-      content: original
+      content: capped
+        ? {
+          kind: "jpeg",
+          seed: 7,
+          width: 1024,
+          height: Math.round(height * 1024 / width),
+        }
+        : original
         ? { kind: "bytes", bytes: mediaBytes(item) }
         : { kind: "jpeg", seed: 7, width: 1024, height: 768 },
       dateUpload: now,

@@ -302,3 +302,28 @@ export async function readEntryHead(
   }
   return out.subarray(0, read);
 }
+
+/** The first `length` bytes of an entry's data (the rest is not read). */
+export async function readDataHead(
+  data: EntryData,
+  length: number,
+): Promise<Uint8Array> {
+  if (typeof data === "string") return await readEntryHead(data, length);
+  const out = new Uint8Array(length);
+  let filled = 0;
+  const sink = new WritableStream<Uint8Array>({
+    write(chunk) {
+      const n = Math.min(chunk.byteLength, length - filled);
+      out.set(chunk.subarray(0, n), filled);
+      filled += n;
+      // Enough: stop reading (the error is expected below).
+      if (filled >= length) throw new Error("head read");
+    },
+  });
+  try {
+    await data.getData(sink, { checkSignature: false });
+  } catch (error) {
+    if (filled < length) throw error;
+  }
+  return out.subarray(0, filled);
+}

@@ -36,6 +36,7 @@ import {
   type EntryData,
   type ExportEntry,
   ExportSources,
+  readDataHead,
   readEntryHead,
   readEntryText,
 } from "./export_sources.ts";
@@ -55,6 +56,9 @@ import { pixelSize } from "./pixels.ts";
 
 /** Longest edge at or below which an image may not be an original. */
 export const SMALL_EDGE = 1024;
+/** Bytes read from the start of an image to find its pixel size. */
+const HEAD_BYTES = 256 * 1024;
+const NONE = new Uint8Array(0);
 
 /** What the import needs from the outside. */
 export interface ImportDeps {
@@ -730,9 +734,12 @@ class ImportRun {
       ? JSON.parse(row.savedJson) as Partial<SavedVariant> & { source?: string }
       : undefined;
     const fromExport = saved?.source === "export";
-    const apiOriginal = row.status === "done" && !fromExport &&
-      row.variant === "original";
-    const apiReduced = row.status === "done" && !fromExport && !apiOriginal;
+    const fromApi = row.status === "done" && !fromExport;
+    // An API "original" smaller in pixels than the export's file is a
+    // reduced copy too (free accounts get 1024 px since May 2025).
+    const apiOriginal = fromApi && row.variant === "original" &&
+      !(await this.#smallerThanExport(row.relPath, data));
+    const apiReduced = fromApi && !apiOriginal;
     // A file already in the backup keeps its name (the API may have saved
     // a video as .mp4 that the export calls .mov).
     const fileName = apiOriginal && row.relPath
@@ -752,7 +759,7 @@ class ImportRun {
       // Already in the backup: never copied twice.
       if (apiOriginal && row.sourceBytes !== entry.size) {
         this.#warn(
-          `${id}: the backup's original (${row.sourceBytes} bytes) differs from the export's (${entry.size} bytes); the backup's file is kept`,
+          `${id}: the backup's original (${row.sourceBytes} bytes) differs from the export's (${entry.size} bytes) but has as many pixels; the backup's file is kept`,
         );
       }
       if (apiOriginal) this.#totals.alreadyPresent++;
@@ -793,7 +800,7 @@ class ImportRun {
         this.#totals.replaced++;
       }
       await Deno.rename(temp, canonical);
-      const pixels = pixelSize(await readEntryHead(canonical, 256 * 1024));
+      const pixels = pixelSize(await readEntryHead(canonical, HEAD_BYTES));
       variant = {
         kind: "original",
         label: "export",
@@ -966,6 +973,18 @@ class ImportRun {
         ? `imported ${id} ← ${entry.where} → ${canonicalRel}`
         : `checked ${id} (${canonicalRel})`,
     );
+  }
+
+  /** Whether the backup's file has fewer pixels than the export's. */
+  async #smallerThanExport(rel: string, data: EntryData): Promise<boolean> {
+    const path = await pathInside(this.#options.root, rel).catch(() => "");
+    const ours = path
+      ? pixelSize(await readEntryHead(path, HEAD_BYTES).catch(() => NONE))
+      : undefined;
+    if (!ours) return false;
+    const theirs = pixelSize(await readDataHead(data, HEAD_BYTES));
+    return theirs !== undefined &&
+      Math.max(ours.width, ours.height) < Math.max(theirs.width, theirs.height);
   }
 
   /** Moves an API copy (all its album copies and sidecars) to the trash. */

@@ -300,9 +300,14 @@ Deno.test("kill -9 in mid-import, then a rerun, gives the same tree as an uninte
 });
 
 Deno.test("import into an API backup replaces exactly its 1024 px copies (old files to .trash/), and a later backup downloads nothing", async () => {
-  const reduced = ["53001234567", "144332211"];
+  // Saved by the API as "large", or as an "original" of 1024 px while the
+  // export's file has 2048 (16343358551 is a real 1024 px original: kept).
+  const capped = ["5189977344"];
+  const reduced = ["53001234567", "144332211", ...capped];
   await using flickr = await startFakeFlickr({
-    account: fixtureAccount(reduced),
+    account: fixtureAccount(reduced.filter((id) => !capped.includes(id)), {
+      capped,
+    }),
   });
   await withTempDir(async (root) => {
     const dir = join(root, "backup");
@@ -346,6 +351,7 @@ Deno.test("import into an API backup replaces exactly its 1024 px copies (old fi
       trash.map((rel) => rel.split("/").slice(2).join("/")).sort(),
       [
         "Bay & Beach/53001234567.jpg",
+        "Norway/5189977344.jpg",
         "Unsorted/144332211.jpg",
         "Walks/53001234567.jpg",
       ],
@@ -355,6 +361,11 @@ Deno.test("import into an API backup replaces exactly its 1024 px copies (old fi
     );
     assertEquals(replaced.saved.source, "export");
     assertEquals(replaced.saved.is_original, true);
+    const [uncapped] = await exiftool([
+      "-ImageWidth",
+      join(dir, "Norway/5189977344.jpg"),
+    ]);
+    assertEquals(uncapped?.ImageWidth, 2048, "the export's 2048 px original");
     const kept = JSON.parse(
       await Deno.readTextFile(join(dir, "Bay & Beach/52759384619.jpg.json")),
     );
@@ -387,12 +398,13 @@ Deno.test("import into an API backup replaces exactly its 1024 px copies (old fi
     ]);
     assertEquals(inFile?.Title, "Retitled on Flickr");
     const final = await snapshot(dir, { skip: (r) => !isMedia(r) });
-    for (const id of reduced) {
-      const rel = id === "144332211"
-        ? "Unsorted/144332211.jpg"
-        : "Walks/53001234567.jpg";
-      assertEquals(final.get(rel)?.sha256, now.get(rel)?.sha256);
-    }
+    for (
+      const rel of [
+        "Unsorted/144332211.jpg",
+        "Walks/53001234567.jpg",
+        "Norway/5189977344.jpg",
+      ]
+    ) assertEquals(final.get(rel)?.sha256, now.get(rel)?.sha256);
   });
 });
 
