@@ -68,6 +68,11 @@ export interface ImportDeps {
   >;
   clock: Clock;
   reporter: Reporter;
+  /**
+   * Awaited at known points, for tests that stop the process there:
+   * "copied" (a file's temp copy is complete, not yet renamed).
+   */
+  checkpoint?: ((point: string, id: string) => Promise<void>) | undefined;
 }
 
 /** Options of one import. */
@@ -794,6 +799,7 @@ class ImportRun {
           ExitCode.Partial,
         );
       }
+      await this.#deps.checkpoint?.("copied", id);
       if (apiReduced) {
         // The API's 1024 px copy goes to the trash, never deleted.
         await this.#trashOld(row);

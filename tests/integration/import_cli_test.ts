@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Uint8ArrayReader, Uint8ArrayWriter, ZipReader } from "@zip.js/zip.js";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { startFakeFlickr } from "../fake_flickr/mod.ts";
-import { runCliProcess, spawnCli } from "../helpers/cli.ts";
+import { runCliProcess, testFlags } from "../helpers/cli.ts";
 import {
   comparableTree,
   fakeEnv,
@@ -266,36 +266,57 @@ Deno.test("a damaged media zip: the rest is imported, the damage reported, exit 
 
 Deno.test("kill -9 in mid-import, then a rerun, gives the same tree as an uninterrupted import", async () => {
   await withTempDir(async (root) => {
-    // Bigger JPEGs so that the import is still running when it is killed.
-    const fixture = await writeExportFixture(join(root, "export"), {
-      padJpegTo: 6_000_000,
-    });
+    const fixture = await writeExportFixture(join(root, "export"));
     const reference = join(root, "reference");
     const killed = join(root, "killed");
     assertEquals((await importCli(reference, fixture.zips)).code, 3);
 
-    const child = spawnCli(["import", "--dir", killed, ...fixture.zips]);
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    // The child stops where the 5th file's temp copy is complete and not
+    // yet renamed (the test hook of src/cli/test_pause.ts), and is killed
+    // there: no timing involved.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--cached-only",
+        ...testFlags().map((flag) =>
+          flag.startsWith("--allow-env=")
+            ? `${flag},FLICKR_BACKUP_TEST_PAUSE`
+            : flag
+        ),
+        new URL("../../main.ts", import.meta.url).pathname,
+        "import",
+        "--dir",
+        killed,
+        ...fixture.zips,
+      ],
+      env: { FLICKR_BACKUP_TEST_PAUSE: "5", NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream())
       .getReader();
     let seen = "";
-    while (!/\b[1-9]\/11 photos/.test(seen)) {
+    while (!/test pause: \w+ \d+\n/.test(seen)) {
       const { value, done } = await reader.read();
       if (done) break;
       seen += value;
     }
+    assertStringIncludes(seen, "test pause: copied ");
     child.kill("SIGKILL");
-    await child.status;
+    assertEquals((await child.status).signal, "SIGKILL");
     await reader.cancel();
-    await child.stderr.cancel();
-    assertEquals(seen.includes("Import "), false, "killed before the end");
+    await child.stdin.close();
+    const temps = () =>
+      snapshot(killed).then((files) =>
+        [...files.keys()].filter((rel) => /\.fbtmp|\.fbpart/.test(rel))
+      );
+    assertEquals((await temps()).length, 1, "killed with a temp copy");
 
     const rerun = await importCli(killed, fixture.zips);
     assertEquals(rerun.code, 3, rerun.stderr);
     assertEquals(await comparableTree(killed), await comparableTree(reference));
-    const leftovers = [...(await snapshot(killed)).keys()].filter((rel) =>
-      /\.fbtmp|\.fbpart/.test(rel)
-    );
-    assertEquals(leftovers, []);
+    assertEquals(await temps(), []);
   });
 });
 

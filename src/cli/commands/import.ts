@@ -13,6 +13,7 @@ import { importFiles, openImportFolder } from "../../import/import_folder.ts";
 import { formatBytes } from "../output.ts";
 import { runInShell } from "../run_shell.ts";
 import { chooseBackupDir, type CliDeps } from "../options.ts";
+import { testPause } from "../test_pause.ts";
 
 /** Flags of `import`. */
 export interface ImportCommandOptions {
@@ -64,7 +65,12 @@ export async function runImportCommand(
       render: renderImportSummary,
     },
     ({ reporter, signal }) =>
-      runImport({ files: importFiles(), clock: deps.clock, reporter }, {
+      runImport({
+        files: importFiles(),
+        clock: deps.clock,
+        reporter,
+        checkpoint: testPause(deps.terminal),
+      }, {
         root: dir,
         inputs: paths,
         albumLinks: options.albumLinks,
