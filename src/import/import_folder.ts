@@ -1,16 +1,13 @@
 /**
  * The backup folder around an import, as `backup` keeps it: the same
  * folder check, lock and log naming (app/backup_folder.ts), swept of a
- * killed run's temporaries, old logs pruned, and the same file operations
- * (app/compose.ts).
+ * killed run's temporaries, old logs pruned.
  *
  * @module
  */
 
 import type { Clock } from "../platform/clock.ts";
 import { openRunFolder, type RunFolder } from "../app/backup_folder.ts";
-import { realFiles } from "../app/compose.ts";
-import type { ImportDeps } from "./import_run.ts";
 
 /** An import's hold on the backup folder: the one a backup run takes. */
 export type ImportFolder = RunFolder;
@@ -24,9 +21,4 @@ export function openImportFolder(
   clock: Clock,
 ): Promise<ImportFolder> {
   return openRunFolder(dir, clock);
-}
-
-/** The file operations of an import: the ones `backup` uses. */
-export function importFiles(): ImportDeps["files"] {
-  return realFiles();
 }

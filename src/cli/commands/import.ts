@@ -8,8 +8,9 @@
 
 import { resolve } from "node:path";
 import { UsageError } from "../../errors.ts";
-import { type ImportSummary, runImport } from "../../import/import_run.ts";
-import { importFiles, openImportFolder } from "../../import/import_folder.ts";
+import type { ImportSummary } from "../../import/import_run.ts";
+import { importExport } from "../../import/import_export.ts";
+import { openImportFolder } from "../../import/import_folder.ts";
 import { formatBytes } from "../output.ts";
 import { runInShell } from "../run_shell.ts";
 import { chooseBackupDir, type CliDeps } from "../options.ts";
@@ -65,12 +66,10 @@ export async function runImportCommand(
       render: renderImportSummary,
     },
     ({ reporter, signal }) =>
-      runImport({
-        files: importFiles(),
+      importExport({
         clock: deps.clock,
         reporter,
         checkpoint: testPause(deps.terminal),
-      }, {
         root: dir,
         inputs: paths,
         albumLinks: options.albumLinks,
