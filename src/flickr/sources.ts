@@ -32,17 +32,7 @@ export function extensionFromUrl(url: string, fallback = "jpg"): string {
 export function sourceFromListing(photo: FlickrPhoto): PhotoSource | undefined {
   const best = photo.sizes[0];
   if (!best) return undefined;
-  const isOriginal = best.label === "o";
-  return {
-    kind: isOriginal ? "original" : "large",
-    label: best.label,
-    url: best.url,
-    extension: isOriginal && photo.originalFormat
-      ? photo.originalFormat.toLowerCase()
-      : extensionFromUrl(best.url),
-    ...(best.width ? { width: best.width } : {}),
-    ...(best.height ? { height: best.height } : {}),
-  };
+  return toSource(photo, best.label === "o", best.label, best.url, best);
 }
 
 /** Picks the largest photo size from `photos.getSizes` (ascending order). */
@@ -55,15 +45,26 @@ export function sourceFromSizes(
     photoSizes.at(-1);
   if (!best) return undefined;
   const isOriginal = best.label === "Original";
+  return toSource(photo, isOriginal, best.label, best.source, best);
+}
+
+/** The original (in its original format) or the largest size, flagged. */
+function toSource(
+  photo: FlickrPhoto,
+  isOriginal: boolean,
+  label: string,
+  url: string,
+  dimensions: { width?: number | undefined; height?: number | undefined },
+): PhotoSource {
   return {
     kind: isOriginal ? "original" : "large",
-    label: best.label,
-    url: best.source,
+    label,
+    url,
     extension: isOriginal && photo.originalFormat
       ? photo.originalFormat.toLowerCase()
-      : extensionFromUrl(best.source),
-    ...(best.width ? { width: best.width } : {}),
-    ...(best.height ? { height: best.height } : {}),
+      : extensionFromUrl(url),
+    ...(dimensions.width ? { width: dimensions.width } : {}),
+    ...(dimensions.height ? { height: dimensions.height } : {}),
   };
 }
 
