@@ -127,6 +127,8 @@ export interface ImportContext {
   small: (MissingItem & { width: number; height: number })[];
   failed: { id: string; error: string; url: string }[];
   albumDropped: number;
+  /** Ids of the albums of this run, once pass 2 asks (read once, not per file). */
+  albumsOfRun?: Set<string>;
   totals: {
     imported: number;
     replaced: number;

@@ -282,7 +282,7 @@ async function place(
     placements.push({ albumId: place.albumId, relPath });
   }
   // Copies in albums the photo left (albums the import knows only).
-  const seen = new Set(
+  const seen = ctx.albumsOfRun ??= new Set(
     ctx.store.albums().filter((a) => a.seenRun === ctx.runId).map((a) => a.id),
   );
   const stale = ctx.store.placements(id).map((p) => ({
