@@ -9,7 +9,7 @@ import {
   parsePhotoJson,
   recoverId,
 } from "./export_json.ts";
-import { pixelSize } from "./pixels.ts";
+import { pixelSize } from "../pixels.ts";
 import { encodeJpeg } from "../../tests/helpers/jpeg.ts";
 import { encodePng } from "../../tests/fake_flickr/media.ts";
 

@@ -22,7 +22,7 @@ import {
   readEntryHead,
 } from "./export_sources.ts";
 import { extensionOf } from "./export_json.ts";
-import { pixelSize } from "./pixels.ts";
+import { pixelSize } from "../pixels.ts";
 import {
   damaged,
   exists,

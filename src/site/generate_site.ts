@@ -52,7 +52,7 @@ import { makeThumbnail } from "./thumbnails.ts";
 export { SITE_DIR } from "./pages.ts";
 
 /** Bump when pages or thumbnails change in a way old manifests miss. */
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2; // 2: large photos shown as they are, not as tiles
 /** Everything remembered between generations (large: one entry per photo). */
 const MANIFEST = "manifest.json";
 /** What a refresh after an unchanged run needs to know (small). */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
 import { generateSite } from "../../src/site/generate_site.ts";
 import {
+  DECODE_MAX_PIXELS,
   DIRECT_MAX_BYTES,
   makeThumbnail,
   readExifThumbnail,
@@ -106,6 +107,42 @@ Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a
     ]);
     assert(thumb.bytes.length < 16_384, `${thumb.bytes.length} bytes`);
     assertEquals((await makeThumbnail(path, "mov", "video")).kind, "none");
+  });
+});
+
+Deno.test("makeThumbnail() leaves a JPEG above DECODE_MAX_PIXELS to the browser instead of decoding it", async () => {
+  await withTempDir(async (dir) => {
+    // A 24 MP camera file without an EXIF thumbnail would take jpeg-js
+    // seconds and over a gigabyte: its header alone decides.
+    const bytes = encodeJpeg({
+      width: 64,
+      height: 48,
+      seed: 4,
+      padTo: 200_000,
+    });
+    let sof = 2;
+    while (bytes[sof + 1] !== 0xc0) {
+      sof += 2 + ((bytes[sof + 2]! << 8) | bytes[sof + 3]!);
+    }
+    new DataView(bytes.buffer, bytes.byteOffset).setUint16(sof + 5, 4000);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint16(sof + 7, 6000);
+    assert(6000 * 4000 > DECODE_MAX_PIXELS);
+    const path = join(dir, "camera.jpg");
+    await Deno.writeFile(path, bytes);
+    const thumb = await makeThumbnail(path, "jpg", "photo");
+    assertEquals(thumb, { kind: "original", rotate: 0 });
+    // A large PNG is shown as it is too, rather than as a labelled tile.
+    await Deno.writeFile(join(dir, "scan.png"), new Uint8Array(40_000));
+    assertEquals(
+      (await makeThumbnail(join(dir, "scan.png"), "png", "photo")).kind,
+      "original",
+    );
+    // A type no browser shows keeps its tile.
+    await Deno.writeFile(join(dir, "raw.nef"), new Uint8Array(40_000));
+    assertEquals(
+      (await makeThumbnail(join(dir, "raw.nef"), "nef", "photo")).kind,
+      "none",
+    );
   });
 });
 
