@@ -4,15 +4,16 @@
  * 1. the small JPEG most camera files carry in their EXIF (IFD1), read from
  *    the first bytes of the file (shrunk when a camera stored a large one);
  * 2. the file itself, when it is a small image a browser shows anyway;
- * 3. otherwise, for a JPEG of at most {@link DECODE_MAX_PIXELS}, a 240-pixel
- *    one made by decoding the file with `jpeg-js` (pure JavaScript: nothing
- *    to load at run time, no WebAssembly file to find inside the compiled
- *    binary, no permission beyond reading the photo);
+ * 3. otherwise, for a JPEG, a 240-pixel one: a large JPEG (1,920 px or
+ *    more on its longest side) from its DC coefficients alone
+ *    (`jpeg_dc.ts`: one pixel per 8×8 block, no inverse DCT; a 24 MP photo
+ *    in ~0.1 s), a smaller one of at most {@link DECODE_MAX_PIXELS} decoded
+ *    with `jpeg-js` (pure JavaScript: nothing to load at run time, no
+ *    WebAssembly file to find inside the compiled binary, no permission
+ *    beyond reading the photo; ~0.13 s and ~40 MB per megapixel, which is
+ *    why large files do not go that way: 24 MP takes it 3.2 s and 1.2 GB);
  * 4. otherwise, for an image a browser shows, the file itself: pages load it
- *    lazily and the browser scales it. A larger JPEG is not decoded here:
- *    jpeg-js takes ~0.13 s and ~40 MB per megapixel (a 24 MP photo: 3.2 s
- *    and 1.2 GB), so 80,000 camera files without an EXIF thumbnail would
- *    hold a refresh for days;
+ *    lazily and the browser scales it;
  * 5. otherwise none: the page shows a tile with the file type.
  *
  * @module
@@ -20,6 +21,7 @@
 
 import jpeg from "jpeg-js";
 import { pixelSize } from "../pixels.ts";
+import { decodeDc } from "./jpeg_dc.ts";
 
 /** Longest side of a generated thumbnail, in pixels. */
 export const THUMB_SIZE = 240;
@@ -31,9 +33,8 @@ export const DIRECT_MAX_BYTES = 16 * 1024;
 /** Largest JPEG decoded to make a thumbnail (bigger ones get none). */
 const DECODE_MAX_BYTES = 64 * 1024 * 1024;
 /**
- * Most pixels decoded to make a thumbnail: Flickr's 2048 px sizes and the
- * 1024 px copies of free accounts are decoded (≤ 0.5 s, ≤ 150 MB); larger
- * files are shown as they are (see the module doc).
+ * Most pixels `jpeg-js` decodes for a thumbnail (≤ 0.5 s, ≤ 150 MB): the
+ * 1024 px copies of free accounts, say. Larger JPEGs are read at 1/8 scale.
  */
 export const DECODE_MAX_PIXELS = 2048 * 1600;
 /** Bytes read from the start of a JPEG to find its EXIF thumbnail. */
@@ -55,7 +56,8 @@ export type Thumbnail =
     kind: "jpeg";
     bytes: Uint8Array;
     rotate: number;
-    source: "exif" | "decoded";
+    /** EXIF thumbnail, full decode, or decode at 1/8 scale. */
+    source: "exif" | "decoded" | "eighth";
   }
   | { kind: "original"; rotate: number }
   | { kind: "none" };
@@ -175,22 +177,35 @@ export function shrink(
   return { data, width: w, height: h };
 }
 
-/** A {@link THUMB_SIZE} JPEG of a JPEG, or undefined if it cannot decode. */
-function reencode(source: Uint8Array): Uint8Array | undefined {
+/** A {@link THUMB_SIZE} JPEG of RGBA pixels. */
+function encodeThumb(
+  picture: { data: Uint8Array; width: number; height: number },
+): Uint8Array {
+  const small = shrink(picture.data, picture.width, picture.height, THUMB_SIZE);
+  return new Uint8Array(jpeg.encode(small, 70).data);
+}
+
+/**
+ * A {@link THUMB_SIZE} JPEG of a JPEG of `pixels`, or undefined if it cannot
+ * decode (see the module doc for the two ways).
+ */
+function reencode(
+  source: Uint8Array,
+  pixels: { width: number; height: number },
+): { bytes: Uint8Array; how: "decoded" | "eighth" } | undefined {
+  if (Math.max(pixels.width, pixels.height) >= THUMB_SIZE * 8) {
+    const picture = decodeDc(source);
+    if (picture) return { bytes: encodeThumb(picture), how: "eighth" };
+  }
+  if (pixels.width * pixels.height > DECODE_MAX_PIXELS) return undefined;
   try {
-    const decoded = jpeg.decode(source, {
+    const picture = jpeg.decode(source, {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: 200,
       maxMemoryUsageInMB: 1024,
     });
-    const small = shrink(
-      decoded.data,
-      decoded.width,
-      decoded.height,
-      THUMB_SIZE,
-    );
-    return new Uint8Array(jpeg.encode(small, 70).data);
+    return { bytes: encodeThumb(picture), how: "decoded" };
   } catch {
     return undefined; // one jpeg-js cannot decode (CMYK, damaged…): no tile
   }
@@ -228,9 +243,10 @@ export async function makeThumbnail(
     const found = readExifThumbnail(head);
     rotate = found.rotate;
     if (found.thumbnail) {
+      const pixels = pixelSize(found.thumbnail);
       const bytes = found.thumbnail.length <= DIRECT_MAX_BYTES
         ? found.thumbnail
-        : reencode(found.thumbnail);
+        : pixels && reencode(found.thumbnail, pixels)?.bytes;
       if (bytes) return { kind: "jpeg", bytes, rotate, source: "exif" };
     }
   }
@@ -240,9 +256,11 @@ export async function makeThumbnail(
   }
   if (isJpeg && size <= DECODE_MAX_BYTES && head) {
     const pixels = pixelSize(head);
-    if (pixels && pixels.width * pixels.height <= DECODE_MAX_PIXELS) {
-      const bytes = reencode(await Deno.readFile(path));
-      if (bytes) return { kind: "jpeg", bytes, rotate, source: "decoded" };
+    if (pixels) {
+      const made = reencode(await Deno.readFile(path), pixels);
+      if (made) {
+        return { kind: "jpeg", bytes: made.bytes, rotate, source: made.how };
+      }
     }
   }
   if (BROWSER_IMAGES.has(ext)) return { kind: "original", rotate: 0 };

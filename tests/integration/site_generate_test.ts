@@ -110,27 +110,42 @@ Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a
   });
 });
 
-Deno.test("makeThumbnail() leaves a JPEG above DECODE_MAX_PIXELS to the browser instead of decoding it", async () => {
+Deno.test("makeThumbnail() reads a large JPEG at 1/8 scale, and leaves one it cannot read to the browser", async () => {
   await withTempDir(async (dir) => {
-    // A 24 MP camera file without an EXIF thumbnail would take jpeg-js
-    // seconds and over a gigabyte: its header alone decides.
-    const bytes = encodeJpeg({
-      width: 64,
-      height: 48,
-      seed: 4,
-      padTo: 200_000,
-    });
-    let sof = 2;
-    while (bytes[sof + 1] !== 0xc0) {
-      sof += 2 + ((bytes[sof + 2]! << 8) | bytes[sof + 3]!);
-    }
-    new DataView(bytes.buffer, bytes.byteOffset).setUint16(sof + 5, 4000);
-    new DataView(bytes.buffer, bytes.byteOffset).setUint16(sof + 7, 6000);
-    assert(6000 * 4000 > DECODE_MAX_PIXELS);
+    // 2,000 px wide, no EXIF thumbnail: read from its DC coefficients.
     const path = join(dir, "camera.jpg");
-    await Deno.writeFile(path, bytes);
+    await Deno.writeFile(
+      path,
+      encodeJpeg({ width: 2000, height: 1500, seed: 4, padTo: 200_000 }),
+    );
     const thumb = await makeThumbnail(path, "jpg", "photo");
-    assertEquals(thumb, { kind: "original", rotate: 0 });
+    assert(thumb.kind === "jpeg" && thumb.source === "eighth", thumb.kind);
+    await Deno.writeFile(join(dir, "thumb.jpg"), thumb.bytes);
+    const output = await new Deno.Command("exiftool", {
+      args: ["-s3", "-ImageWidth", "-ImageHeight", join(dir, "thumb.jpg")],
+      stdout: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(output.stdout).trim().split(/\s+/), [
+      "240",
+      "180",
+    ]);
+    // An arithmetic-coded JPEG said to be 6000×4000: not read at 1/8, too
+    // big for a full decode in JavaScript (seconds and over a gigabyte).
+    const bytes = await Deno.readFile(
+      new URL("../site_fixtures/arithmetic.jpg", import.meta.url),
+    );
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc9);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    view.setUint16(sof + 5, 4000);
+    view.setUint16(sof + 7, 6000);
+    assert(6000 * 4000 > DECODE_MAX_PIXELS);
+    const padded = new Uint8Array(40_000);
+    padded.set(bytes);
+    await Deno.writeFile(join(dir, "arith.jpg"), padded);
+    assertEquals(await makeThumbnail(join(dir, "arith.jpg"), "jpg", "photo"), {
+      kind: "original",
+      rotate: 0,
+    });
     // A large PNG is shown as it is too, rather than as a labelled tile.
     await Deno.writeFile(join(dir, "scan.png"), new Uint8Array(40_000));
     assertEquals(
