@@ -98,6 +98,9 @@ export async function signInForBackup(
   return { keys, tokens };
 }
 
+/** Longest wait for each OAuth answer (as for API calls by default). */
+export const SIGN_IN_TIMEOUT_MS = 60_000;
+
 /** Runs the whole sign-in and saves `<dir>/.flickr_tokens.json`. */
 export async function runLogin(
   deps: LoginDeps,
@@ -110,6 +113,7 @@ export async function runLogin(
     endpoints: endpoints,
     consumer,
     callback: "oob",
+    deadline: { clock: deps.clock, ms: SIGN_IN_TIMEOUT_MS },
   });
   const url = authorizeUrl(endpoints, requestToken.token, "read");
   const verifier = (await deps.askVerifier(url))?.trim();
@@ -124,6 +128,7 @@ export async function runLogin(
     consumer,
     requestToken,
     verifier,
+    deadline: { clock: deps.clock, ms: SIGN_IN_TIMEOUT_MS },
   });
   const client = createFlickrClient({
     http: deps.http,

@@ -16,6 +16,8 @@ import {
   isNotCapable,
 } from "../http/errors.ts";
 import type { HttpClient } from "../http/http_client.ts";
+import { withDeadline } from "../http/deadline.ts";
+import { TransientError } from "../http/errors.ts";
 import type { Clock } from "../platform/clock.ts";
 import { redact, redactError } from "../redact.ts";
 import { type OAuthConsumer, signRequest } from "./signature.ts";
@@ -61,6 +63,11 @@ interface DanceOptions {
   /** Fixed nonce for tests; default random. */
   nonce?: string;
   signal?: AbortSignal;
+  /**
+   * Longest wait for a complete answer, on `clock` (virtual time in tests);
+   * none if absent. A sign-in must not hang on a call that is never answered.
+   */
+  deadline?: { clock: Clock; ms: number };
 }
 
 /** Options of {@link getRequestToken}. */
@@ -192,20 +199,31 @@ async function tokenRequest(
     extra.verifier ?? "",
   ].filter((value) => value.length >= 4);
 
-  let response: Response;
-  let body: string;
-  try {
+  let response: Response | undefined;
+  let body = "";
+  const attempt = async (signal: AbortSignal | undefined) => {
     response = await options.http(
       new Request(url, {
         method: "GET",
         headers: { Authorization: signed.authorizationHeader },
         redirect: "manual",
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...(signal ? { signal } : {}),
       }),
     );
     body = (await response.text()).trim();
+  };
+  try {
+    const deadline = options.deadline;
+    if (deadline) {
+      await withDeadline(deadline.clock, deadline.ms, options.signal, attempt);
+    } else await attempt(options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
+    if (error instanceof TransientError) {
+      throw new UnavailableError(
+        `Flickr did not answer the sign-in (${error.message}): check the network connection and try again`,
+      );
+    }
     if (isNotCapable(error)) throw hostNotAllowed(error, url);
     if (isNetworkError(error)) {
       throw new UnavailableError(
@@ -218,6 +236,7 @@ async function tokenRequest(
     throw error;
   }
 
+  if (!response) throw new Error("no answer"); // attempt() sets it or throws
   const status = response.status;
   const fields = new URLSearchParams(body);
   const problem = fields.get("oauth_problem");

@@ -332,3 +332,37 @@ Deno.test("authorizeUrl() asks for read permission by default, unsigned", () => 
     "http://127.0.0.1:8080/services/oauth/authorize?oauth_token=t&perms=write",
   );
 });
+
+Deno.test("a token request that is never answered ends at its deadline with UnavailableError, and not before", async () => {
+  const clock = new FakeClock();
+  let asked = 0;
+  // Accepts the request and never answers, until the request is aborted.
+  const http: HttpClient = (request) => {
+    asked++;
+    return new Promise((_, reject) =>
+      request.signal.addEventListener(
+        "abort",
+        () => reject(request.signal.reason),
+      )
+    );
+  };
+  let settled = false;
+  const pending = getRequestToken({
+    http,
+    endpoints: FLICKR_ENDPOINTS,
+    consumer: CONSUMER,
+    deadline: { clock, ms: 60_000 },
+  }).finally(() => settled = true);
+  clock.advance(59_999);
+  await Promise.resolve();
+  await Promise.resolve();
+  assertEquals([asked, settled], [1, false]);
+  clock.advance(1);
+  const error = await assertRejects(
+    () => pending,
+    UnavailableError,
+    "Flickr did not answer the sign-in (no complete answer within 60 s)",
+  );
+  assertStringIncludes(error.message, "try again");
+  assertStrictEquals(error.exitCode, 5);
+});
