@@ -56,9 +56,12 @@ export async function listAlbumSets(run: RunContext): Promise<AlbumSet[]> {
     )
   ) {
     if (!isFlickrId(set.id)) {
-      warn(
+      // Its photos cannot be placed in it: the run is incomplete (exit 3),
+      // and no album counts as deleted on a list with a hole in it.
+      run.albumListIncomplete = true;
+      listingProblem(
         run,
-        `Skipping an album Flickr listed with the invalid id "${set.id}"`,
+        `Flickr listed an album with the invalid id "${set.id}" ("${set.title}"): it is skipped, and no album is treated as deleted in this run; try again later`,
       );
       continue;
     }

@@ -180,3 +180,33 @@ Deno.test("symlinked album folders, Unsorted/, .trash and state are refused, nev
     });
   }
 });
+
+Deno.test("an album listed with an invalid id is skipped, the run says so and exits 3, and no album copy is lost", async () => {
+  const account = createAccount();
+  const a = addPhoto(account, { title: "a" });
+  const b = addPhoto(account, { title: "b" });
+  addAlbum(account, { title: "Kept", photoIds: [a.id] });
+  await using flickr = await startFakeFlickr({ account });
+  await withParent(async (_parent, dir) => {
+    await signIn(flickr, dir);
+    const first = await backup(flickr, dir, ["--no-embed"]);
+    assertEquals(first.code, 0, first.stderr);
+    flickr.faults.add({
+      method: "flickr.photosets.getList",
+      kind: "rewriteJson",
+      times: Infinity,
+      edit(body) {
+        const sets = (body.photosets as Json).photoset as Json[];
+        sets.push({ ...sets[0]!, id: "../../outside", title: "Evil" });
+        return body;
+      },
+    });
+    const result = await backup(flickr, dir, ["--no-embed", "--full"]);
+    assertEquals(result.code, 3, result.stderr + result.stdout);
+    assertStringIncludes(result.stderr, 'invalid id "../../outside"');
+    const files = [...(await snapshot(dir)).keys()].filter((rel) =>
+      /\.jpg$/.test(rel) && !rel.startsWith(".")
+    ).sort();
+    assertEquals(files, [`Kept/${a.id}.jpg`, `Unsorted/${b.id}.jpg`]);
+  });
+});
