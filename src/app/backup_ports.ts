@@ -72,6 +72,8 @@ export interface DownloadOutcome {
   sha256: string;
   suggestedExtension?: string;
   kind: string;
+  /** The checked bytes, kept in memory: nothing was written at `dest`. */
+  body?: Uint8Array;
 }
 
 /** The download engine a run needs. */
@@ -85,6 +87,8 @@ export interface BackupDownloader {
     openResponse?: (url: string, init: RequestInit) => Promise<Response>;
     /** False: the caller fsyncs the folder (see BackupFiles.syncDir). */
     syncDir?: boolean;
+    /** A body declared this small may come back in memory (`body`). */
+    memoryMaxBytes?: number;
   }): Promise<DownloadOutcome>;
 }
 
@@ -115,6 +119,17 @@ export interface BackupFiles {
     /** False: the caller fsyncs the folder afterwards. */
     syncDir?: boolean,
   ): Promise<EmbedOutcome>;
+  /**
+   * Writes downloaded bytes held in memory to `path` at once (temp file,
+   * fsync, rename; the caller fsyncs the folder), with the metadata written
+   * into them when `meta` is given: in memory for a JPEG whose header can
+   * be rewritten, else into the written file as {@link embedMetadata} does.
+   */
+  writeMedia(
+    path: string,
+    bytes: Uint8Array,
+    meta: EmbedInput | undefined,
+  ): Promise<EmbedOutcome | undefined>;
   atomicWriteFile(
     path: string,
     data: string,

@@ -13,18 +13,34 @@ import { createFlickrClient } from "../flickr/client.ts";
 import { DEFAULT_PER_HOUR, Pacer } from "../http/pacer.ts";
 import { createDownloader } from "../download/file_download.ts";
 import { runQueue } from "../download/download_queue.ts";
-import { embedMetadata, setFileTimes } from "../metadata/embed.ts";
-import { embedSmallJpeg, SMALL_FILE_BYTES } from "../metadata/embed_small.ts";
+import {
+  embedMetadata,
+  type EmbedResult,
+  setFileTimes,
+} from "../metadata/embed.ts";
+import {
+  embedJpegBytes,
+  embedSmallJpeg,
+  SMALL_FILE_BYTES,
+} from "../metadata/embed_small.ts";
 import { dateResolutionToLocalDate } from "../metadata/fields.ts";
 import { atomicWriteFile, fsyncDir, linkOrCopy } from "../platform/fs.ts";
 import { albumFolderNames } from "./folder_names.ts";
 import type { Reporter } from "./reporter.ts";
-import type { BackupDeps, BackupFiles } from "./backup_ports.ts";
+import type {
+  BackupDeps,
+  BackupFiles,
+  EmbedInput,
+  EmbedOutcome,
+} from "./backup_ports.ts";
 
 /** The HTTP client `main.ts` passes down (the CLI only forwards it). */
 export type { HttpClient };
 
-/** Photos below this size are fetched again rather than resumed. */
+/**
+ * Photos below this size are fetched again rather than resumed (and kept in
+ * memory until written: IN_MEMORY_MAX_BYTES in save_media.ts).
+ */
 const RESUME_MIN_BYTES = 1_000_000;
 
 /** What the real parts are built from. */
@@ -84,34 +100,24 @@ export function composeBackup(input: ComposeBackupInput): BackupDeps {
 /** The file-system and metadata operations of a run, on the real disk. */
 export function realFiles(): BackupFiles {
   return {
-    embedMetadata: async (path, meta, size, syncDir) => {
-      // The file's modification time is the date taken (sorts right in
-      // file browsers and photo apps that fall back to it).
-      const small = size !== undefined && size <= SMALL_FILE_BYTES
-        ? await embedSmallJpeg(path, meta, {
-          mtimeFor: dateResolutionToLocalDate,
-          ...(syncDir === false ? { syncDir } : {}),
-        })
-        : undefined;
-      const result = small ?? await embedMetadata(path, meta);
+    embedMetadata: (path, meta, size, syncDir) =>
+      embedFile(path, meta, size, syncDir),
+    writeMedia: async (path, bytes, meta) => {
+      const small = meta ? embedJpegBytes(bytes, meta) : undefined;
       if (!small) {
-        const taken = dateResolutionToLocalDate(result.date);
-        if (taken) await setFileTimes(path, taken);
+        await atomicWriteFile(path, bytes, { syncDir: false });
+        return meta
+          ? await embedFile(path, meta, bytes.length, false)
+          : undefined;
       }
-      const sidecar = result.sidecar;
-      return {
-        status: result.status,
-        format: result.format,
-        warnings: result.warnings,
-        dateSource: result.dateSource,
-        ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
-        ...(sidecar && sidecar.status !== "skipped"
-          ? { xmpSidecar: sidecar.path }
-          : {}),
-        ...(result.sha256 !== undefined && result.bytes !== undefined
-          ? { written: { bytes: result.bytes, sha256: result.sha256 } }
-          : {}),
-      };
+      // Written once: the new header and the very bytes served after it,
+      // the date taken as the file's modification time.
+      const mtime = dateResolutionToLocalDate(small.result.date);
+      await atomicWriteFile(path, small.next ?? bytes, {
+        syncDir: false,
+        ...(mtime ? { mtime } : {}),
+      });
+      return outcomeOf(small.result);
     },
     atomicWriteFile: (path, data, writeOptions) =>
       atomicWriteFile(path, data, writeOptions),
@@ -120,5 +126,46 @@ export function realFiles(): BackupFiles {
     folderNames: (albums) => albumFolderNames(albums),
     runQueue: (items, worker, queueOptions) =>
       runQueue(items, worker, queueOptions),
+  };
+}
+
+/** Metadata written into a file on disk; its mtime set to the date taken. */
+async function embedFile(
+  path: string,
+  meta: EmbedInput,
+  size: number | undefined,
+  syncDir: boolean | undefined,
+): Promise<EmbedOutcome> {
+  // The file's modification time is the date taken (sorts right in
+  // file browsers and photo apps that fall back to it).
+  const small = size !== undefined && size <= SMALL_FILE_BYTES
+    ? await embedSmallJpeg(path, meta, {
+      mtimeFor: dateResolutionToLocalDate,
+      ...(syncDir === false ? { syncDir } : {}),
+    })
+    : undefined;
+  const result = small ?? await embedMetadata(path, meta);
+  if (!small) {
+    const taken = dateResolutionToLocalDate(result.date);
+    if (taken) await setFileTimes(path, taken);
+  }
+  return outcomeOf(result);
+}
+
+/** What the run records of an embedding. */
+function outcomeOf(result: EmbedResult): EmbedOutcome {
+  const sidecar = result.sidecar;
+  return {
+    status: result.status,
+    format: result.format,
+    warnings: result.warnings,
+    dateSource: result.dateSource,
+    ...(result.date.xmpDate ? { dateValue: result.date.xmpDate } : {}),
+    ...(sidecar && sidecar.status !== "skipped"
+      ? { xmpSidecar: sidecar.path }
+      : {}),
+    ...(result.sha256 !== undefined && result.bytes !== undefined
+      ? { written: { bytes: result.bytes, sha256: result.sha256 } }
+      : {}),
   };
 }

@@ -23,7 +23,7 @@ import {
   type SidecarContext,
 } from "./sidecar.ts";
 import { pathInside } from "../platform/safe_path.ts";
-import type { EmbedInput } from "./backup_ports.ts";
+import type { EmbedInput, EmbedOutcome } from "./backup_ports.ts";
 import {
   albumDir,
   isFatal,
@@ -54,6 +54,9 @@ export async function finishPhoto(
   const fileName = saved.relPath.split("/").pop()!;
   // The first album folder holds the canonical file.
   const canonicalRel = `${folders[0]!.folder}/${fileName}`;
+  if (
+    saved.pending && (!run.options.embed || canonicalRel !== saved.relPath)
+  ) await writePending(run, saved, undefined);
   if (canonicalRel !== saved.relPath) {
     await albumDir(run, folders[0]!.folder);
     const canonical = await pathInside(root, canonicalRel);
@@ -134,7 +137,10 @@ async function embedMeta(
       xmpSidecar: undefined,
     };
   }
-  const outcome = await run.deps.files.embedMetadata(
+  const written = saved.pending
+    ? await writePending(run, saved, meta)
+    : undefined;
+  const outcome = written ?? await run.deps.files.embedMetadata(
     saved.path,
     meta,
     saved.finalBytes,
@@ -163,6 +169,20 @@ async function embedMeta(
     },
     xmpSidecar,
   };
+}
+
+/**
+ * Writes a download held in memory to its path, once, with `meta` written
+ * into it when given (the folder is fsynced with the sidecar's rename).
+ */
+async function writePending(
+  run: RunContext,
+  saved: SavedFile,
+  meta: EmbedInput | undefined,
+): Promise<EmbedOutcome | undefined> {
+  const bytes = saved.pending!;
+  delete saved.pending;
+  return await run.deps.files.writeMedia(saved.path, bytes, meta);
 }
 
 /**

@@ -155,6 +155,11 @@ export interface SavedFile {
   variant: SavedVariant;
   finalBytes: number;
   finalSha256: string;
+  /**
+   * Downloaded bytes still in memory: nothing is at `path` yet; finishing
+   * writes them there once (with the metadata).
+   */
+  pending?: Uint8Array;
 }
 
 /** A failure that another try later may not repeat (network, 5xx, 429). */

@@ -45,6 +45,14 @@ import {
 import { inspectFile, servedFromSidecar } from "./file_checks.ts";
 import type { DownloadOutcome } from "./backup_ports.ts";
 
+/**
+ * Bodies below this size stay in memory after download and are written
+ * once, with their metadata (no part file, rename and rewrite). It is the
+ * size below which a download is fetched again rather than resumed
+ * (RESUME_MIN_BYTES in compose.ts), so no resume is given up.
+ */
+const IN_MEMORY_MAX_BYTES = 1_000_000 - 1;
+
 /** The video route that last gave an original for this account. */
 const VIDEO_ROUTE_KEY = "video_route";
 
@@ -302,6 +310,7 @@ export async function fetchSource(
     expect,
     signal,
     syncDir: false, // finishPhoto fsyncs the folder once for all its files
+    memoryMaxBytes: IN_MEMORY_MAX_BYTES,
     onProgress: (delta) => {
       run.progress.bytes += delta;
       run.totals.bytesDownloaded += delta;
@@ -313,7 +322,10 @@ export async function fetchSource(
       : {}),
   });
   const finalExt = await extensionOfBytes(path, planned, result, expect);
-  if (finalExt !== planned) {
+  if (finalExt !== planned && result.body) {
+    relName = `${photo.id}.${finalExt}`;
+    path = await pathInside(run.options.root, `${folder}/${relName}`);
+  } else if (finalExt !== planned) {
     const renamed = `${photo.id}.${finalExt}`;
     const target = await pathInside(
       run.options.root,
@@ -339,6 +351,7 @@ export async function fetchSource(
     variant,
     finalBytes: result.bytes,
     finalSha256: result.sha256,
+    ...(result.body ? { pending: result.body } : {}),
   };
 }
 

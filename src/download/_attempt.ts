@@ -40,6 +40,7 @@ import {
   readHead,
   readTail,
   removeFile,
+  removePart,
   resetPart,
   withRoomNeeded,
   writeMeta,
@@ -106,20 +107,36 @@ export async function attemptOnce(
     idle.startBody();
     const plan = checkResponse(response, state, resuming, s.clock.now());
 
+    // A small fresh body stays in memory (checked the same way); the caller
+    // writes it once under its final name.
+    const inMemory = !resuming && plan.startAt === 0 &&
+      plan.decoders.length === 0 && plan.contentLength !== undefined &&
+      plan.contentLength <= (req.memoryMaxBytes ?? -1);
+    const memory: Uint8Array[] = [];
+
     // Prepare the part file for this response. The part is cut to the bytes
     // this response continues *before* new resume data is written, so resume
     // data never describes bytes of another version of the file.
     if (plan.startAt === 0 && state.offset > 0) await resetPart(state, paths);
-    file = await local(
-      paths.part,
-      () => s.openFile(paths.part, { write: true, create: true }),
-    );
-    const openFile = file;
-    await local(paths.part, async () => {
-      await openFile.truncate(state.offset);
-      await openFile.seek(state.offset, Deno.SeekMode.Start);
-    });
-    if (plan.resumableEtag !== undefined) {
+    let openFile: PartFile | undefined;
+    if (!inMemory) {
+      file = await local(
+        paths.part,
+        () => s.openFile(paths.part, { write: true, create: true }),
+      );
+      const opened = openFile = file;
+      await local(paths.part, async () => {
+        await opened.truncate(state.offset);
+        await opened.seek(state.offset, Deno.SeekMode.Start);
+      });
+    }
+    if (inMemory) {
+      // Nothing on disk to resume: a failed attempt starts again at 0.
+      if (state.metaOnDisk) await removeFile(paths.meta);
+      state.metaOnDisk = false;
+      state.etag = undefined;
+      state.total = plan.total;
+    } else if (plan.resumableEtag !== undefined) {
       // Resumable within this run; resume data on disk (for the next run)
       // only for files worth it.
       const persist = plan.total === undefined ||
@@ -186,9 +203,21 @@ export async function attemptOnce(
     let ending: ReturnType<typeof endScannerFor>;
     const write = async (chunk: Uint8Array) => {
       ending?.push(chunk);
-      await local(paths.part, () => writeAll(openFile, chunk)).catch((err) => {
-        throw withRoomNeeded(err, (plan.total ?? 0) - state.offset);
-      });
+      if (openFile === undefined) {
+        if (state.offset + chunk.length > (plan.contentLength ?? 0)) {
+          throw new AttemptError(
+            "transient",
+            `the server sent more than the ${plan.contentLength} bytes it declared`,
+            { status: response?.status ?? 0, discard: true },
+          );
+        }
+        memory.push(chunk);
+      } else {
+        const target = openFile;
+        await local(paths.part, () => writeAll(target, chunk)).catch((err) => {
+          throw withRoomNeeded(err, (plan.total ?? 0) - state.offset);
+        });
+      }
       state.hash.update(chunk);
       state.offset += chunk.length;
       req.onProgress?.(chunk.length);
@@ -274,8 +303,13 @@ export async function attemptOnce(
     let ended = startOffset === 0
       ? ending?.result()
       : await scanEnd(paths.part, sniffed.kind);
+    const inMemoryBody = inMemory ? concat(memory, state.offset) : undefined;
     if (ended === "unparsed" && sniffed.kind === "jpeg") {
-      const tail = await readTail(paths.part, state.offset, JPEG_TAIL_BYTES);
+      const tail = inMemoryBody
+        ? inMemoryBody.subarray(
+          Math.max(0, inMemoryBody.length - JPEG_TAIL_BYTES),
+        )
+        : await readTail(paths.part, state.offset, JPEG_TAIL_BYTES);
       ended = hasJpegEnd(tail) ? "complete" : "truncated";
     }
     if (ended === "truncated") {
@@ -288,15 +322,21 @@ export async function attemptOnce(
       );
     }
 
-    // Promote: fsync, close, rename (after close, for Windows), fsync dir.
-    await local(paths.part, () => openFile.sync());
-    openFile.close();
-    file = undefined;
-    await local(dest, () => Deno.rename(paths.part, dest));
-    if (req.syncDir !== false) {
-      await local(dest, () => fsyncDir(path.dirname(dest)));
+    if (openFile === undefined) {
+      // In memory: only a part an earlier attempt left is removed.
+      if (attempt > 1) await removePart(paths);
+    } else {
+      // Promote: fsync, close, rename (after close, for Windows), fsync dir.
+      const done = openFile;
+      await local(paths.part, () => done.sync());
+      done.close();
+      file = undefined;
+      await local(dest, () => Deno.rename(paths.part, dest));
+      if (req.syncDir !== false) {
+        await local(dest, () => fsyncDir(path.dirname(dest)));
+      }
+      if (state.metaOnDisk) await removeFile(paths.meta);
     }
-    if (state.metaOnDisk) await removeFile(paths.meta);
 
     const declaredExt = extensionFromContentDisposition(
       response.headers.get("content-disposition"),
@@ -314,6 +354,7 @@ export async function attemptOnce(
       ...(suggestedExtension !== undefined ? { suggestedExtension } : {}),
       resumed: state.carried || startOffset > 0,
       attempts: attempt,
+      ...(inMemoryBody ? { body: inMemoryBody } : {}),
     };
   } catch (err) {
     throw toAttemptError(err, response?.status);

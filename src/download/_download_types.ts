@@ -33,14 +33,26 @@ export interface DownloadRequest {
    * does it, once for several files it writes there.
    */
   syncDir?: boolean;
+  /**
+   * A fresh body that declares at most this many bytes (identity encoding)
+   * is kept in memory instead of a part file: it is checked the same way,
+   * nothing is written at `dest`, and the result's `body` holds the bytes
+   * for the caller to write once. Default: always a part file.
+   */
+  memoryMaxBytes?: number;
 }
 
 /** What was downloaded. */
 export interface DownloadResult {
-  /** Size of the file now at `dest`. */
+  /** Size of the file now at `dest` (or of `body`). */
   bytes: number;
-  /** Hex SHA-256 of the file at `dest`. */
+  /** Hex SHA-256 of the file at `dest` (or of `body`). */
   sha256: string;
+  /**
+   * The checked bytes when they were kept in memory (see
+   * `DownloadRequest.memoryMaxBytes`): then nothing was written at `dest`.
+   */
+  body?: Uint8Array;
   /** The URL that served the bytes, after redirects, without its query. */
   finalUrl: string;
   contentType?: string;

@@ -208,6 +208,77 @@ Deno.test("download() replaces a PNG-at-.jpg extension and reads Content-Disposi
 });
 
 // ---------------------------------------------------------------------------
+// Small bodies kept in memory (memoryMaxBytes)
+
+Deno.test("download() keeps a small body in memory: checked, returned, nothing written (a broken first attempt included)", async () => {
+  await withCtx(async ({ dir, server, dest, downloader }) => {
+    const resource = jpegResource(20_000);
+    server.route("/s.jpg", resource, [{ resetAfter: 8_000 }]);
+    const result = await downloader().download({
+      url: server.url("/s.jpg"),
+      dest,
+      expect: "image",
+      memoryMaxBytes: 20_000,
+    });
+    const body = resource.body as Uint8Array;
+    assert(result.body !== undefined, "the bytes come back in memory");
+    assertEquals(sha256(result.body), sha256(body));
+    assertEquals([result.bytes, result.sha256], [body.length, sha256(body)]);
+    assertEquals([result.kind, result.attempts], ["jpeg", 2]);
+    // The retry starts from byte 0: nothing on disk to resume from.
+    assertEquals(server.requestsFor("/s.jpg")[1]?.headers.get("range"), null);
+    await assertInvariants(dir, dest, undefined);
+  });
+});
+
+Deno.test("download() in memory still refuses a JPEG without its end marker, and writes nothing", async () => {
+  await withCtx(async ({ dir, server, dest, downloader }) => {
+    const cut = fakeJpeg(6_000).slice(0, 5_000);
+    server.route("/cut.jpg", { body: cut, contentType: "image/jpeg" });
+    const err = await assertRejects(
+      () =>
+        downloader({ attempts: 2 }).download({
+          url: server.url("/cut.jpg"),
+          dest,
+          expect: "image",
+          memoryMaxBytes: 1_000_000,
+        }),
+      DownloadFailedError,
+    );
+    assertStringIncludes(err.message, "truncated");
+    await assertInvariants(dir, dest, undefined);
+  });
+});
+
+Deno.test("download() writes a body over memoryMaxBytes, or of unknown length, through the part file", async () => {
+  await withCtx(async ({ dir, server, downloader }) => {
+    const big = jpegResource(30_000);
+    server.route("/big.jpg", big);
+    const bigDest = path.join(dir, "big.jpg");
+    const r1 = await downloader().download({
+      url: server.url("/big.jpg"),
+      dest: bigDest,
+      expect: "image",
+      memoryMaxBytes: 29_999,
+    });
+    assertEquals(r1.body, undefined);
+    await assertInvariants(dir, bigDest, big.body as Uint8Array);
+
+    const chunked = jpegResource(10_000);
+    server.route("/chunked.jpg", chunked, [{ noContentLength: true }]);
+    const chunkedDest = path.join(dir, "chunked.jpg");
+    const r2 = await downloader().download({
+      url: server.url("/chunked.jpg"),
+      dest: chunkedDest,
+      expect: "image",
+      memoryMaxBytes: 1_000_000,
+    });
+    assertEquals(r2.body, undefined);
+    await assertInvariants(dir, chunkedDest, chunked.body as Uint8Array);
+  });
+});
+
+// ---------------------------------------------------------------------------
 // Resume (cases 1, 2, 5–8, 16)
 
 Deno.test("download() resumes after a reset mid-body with Range and If-Range (case 1)", async () => {

@@ -62,39 +62,14 @@ export async function embedSmallJpeg(
     if (n === null) return undefined; // shrank while read
     filled += n;
   }
-  const size = bytes.length;
-  if (
-    !isJpeg(bytes) || bytes[size - 2] !== 0xff || bytes[size - 1] !== 0xd9
-  ) return undefined;
-  const parsed = parseJpegHeader(bytes, size);
-  if (parsed.kind !== "ok") return undefined;
-  const { tailOffset } = parsed.header;
-  const rebuild = rebuildJpegHeader(bytes, parsed.header, meta, size);
-  if (rebuild.blocks.xmp === "kept") return undefined; // needs an XMP sidecar
-  const date = rebuild.fields.date;
-  const base = {
-    format: "jpeg" as const,
-    warnings: rebuild.warnings,
-    dateSource: date.source,
-    date,
-  };
-  const mtime = options.mtimeFor?.(date);
-  if (!rebuild.changed) {
+  const done = embedJpegBytes(bytes, meta);
+  if (!done) return undefined;
+  const mtime = options.mtimeFor?.(done.result.date);
+  if (!done.next) {
     if (mtime) await localFiles.utime(path, mtime, mtime);
-    return { status: "unchanged", ...base };
+    return done.result;
   }
-  const header = rebuild.header;
-  const next = new Uint8Array(header.length + size - tailOffset);
-  next.set(header, 0);
-  next.set(bytes.subarray(tailOffset), header.length);
-  const problem = verifyJpegHeader(
-    next.subarray(0, Math.min(next.length, header.length + 4)),
-    header.length,
-    next.length,
-    rebuild.expect,
-  );
-  if (problem) return undefined;
-  const sha256 = createHash("sha256").update(next).digest("hex");
+  const next = done.next;
 
   const temp = tempPathFor(path);
   try {
@@ -125,5 +100,52 @@ export async function embedSmallJpeg(
     return undefined;
   }
   if (options.syncDir !== false) await syncDirBestEffort(dirname(path));
-  return { status: "written", ...base, sha256, bytes: next.length };
+  return done.result;
+}
+
+/**
+ * The in-memory core of {@link embedSmallJpeg}: `meta` written into the
+ * JPEG `bytes`, the new header parsed back and checked. `next` holds the new
+ * file ("written"), or is absent when the bytes already hold these values
+ * ("unchanged"); `undefined` when the general path must do it. The result
+ * of "written" carries the SHA-256 and size of `next`.
+ */
+export function embedJpegBytes(
+  bytes: Uint8Array,
+  meta: PhotoMetadata,
+): { result: EmbedResult; next?: Uint8Array } | undefined {
+  const size = bytes.length;
+  if (
+    size < 4 || !isJpeg(bytes) || bytes[size - 2] !== 0xff ||
+    bytes[size - 1] !== 0xd9
+  ) return undefined;
+  const parsed = parseJpegHeader(bytes, size);
+  if (parsed.kind !== "ok") return undefined;
+  const { tailOffset } = parsed.header;
+  const rebuild = rebuildJpegHeader(bytes, parsed.header, meta, size);
+  if (rebuild.blocks.xmp === "kept") return undefined; // needs an XMP sidecar
+  const date = rebuild.fields.date;
+  const base = {
+    format: "jpeg" as const,
+    warnings: rebuild.warnings,
+    dateSource: date.source,
+    date,
+  };
+  if (!rebuild.changed) return { result: { status: "unchanged", ...base } };
+  const header = rebuild.header;
+  const next = new Uint8Array(header.length + size - tailOffset);
+  next.set(header, 0);
+  next.set(bytes.subarray(tailOffset), header.length);
+  const problem = verifyJpegHeader(
+    next.subarray(0, Math.min(next.length, header.length + 4)),
+    header.length,
+    next.length,
+    rebuild.expect,
+  );
+  if (problem) return undefined;
+  const sha256 = createHash("sha256").update(next).digest("hex");
+  return {
+    result: { status: "written", ...base, sha256, bytes: next.length },
+    next,
+  };
 }

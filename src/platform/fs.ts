@@ -27,6 +27,8 @@ export interface AtomicWriteOptions {
    * does it, once for several files it writes there.
    */
   syncDir?: boolean;
+  /** Access and modification time of the new file (set before the fsync). */
+  mtime?: Date;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function atomicWriteFile(
         : {}),
     });
     await writeAll(file, bytes);
+    if (options.mtime) await file.utime(options.mtime, options.mtime);
     await file.sync();
     file.close();
     file = undefined;

@@ -215,7 +215,7 @@ Deno.test("kill -9 in mid-download, then a rerun, gives the same tree as an unin
 });
 
 Deno.test("transient faults end with nothing lost and exit 0", async (t) => {
-  const cases: { name: string; rules: FaultRule[] }[] = [
+  const cases: { name: string; rules: FaultRule[]; large?: boolean }[] = [
     {
       name: "5xx burst on a file",
       rules: [{ path: /_o\./, kind: "status", status: 503, times: 3 }],
@@ -261,6 +261,8 @@ Deno.test("transient faults end with nothing lost and exit 0", async (t) => {
     },
     {
       name: "stall, then the server ignores Range on the resume",
+      // Only files of 1 MB or more are resumed; smaller ones start again.
+      large: true,
       rules: [
         { path: /_o\./, kind: "stall", afterBytes: 2000, ms: 10_000 },
         { path: /_o\./, kind: "ignoreRange", times: Infinity },
@@ -269,7 +271,13 @@ Deno.test("transient faults end with nothing lost and exit 0", async (t) => {
   ];
   for (const testCase of cases) {
     await t.step(testCase.name, async () => {
-      await using flickr = await startFakeFlickr({ account: demoAccount() });
+      const account = demoAccount();
+      for (const photo of account.photos.values()) {
+        if (testCase.large && photo.content.kind === "jpeg") {
+          photo.content = { ...photo.content, padTo: 1_200_000 };
+        }
+      }
+      await using flickr = await startFakeFlickr({ account });
       await withTempDir(async (dir) => {
         await signIn(flickr, dir);
         for (const rule of testCase.rules) {
