@@ -81,7 +81,9 @@ export async function runBackup(
   await refuseLink(join(options.root, UNSORTED), "folder");
   await refuseLink(join(options.root, ".trash"), "folder");
   const store = StateStore.open(statePath);
-  const batch = new StateBatch(store, clock);
+  const batch = new StateBatch(store, clock, {
+    syncDir: (dir) => deps.files.syncDir(dir),
+  });
   try {
     deps.pacer?.attachLog(store);
     // A listing that Flickr breaks off (every try of one call failed) is
@@ -116,7 +118,7 @@ export async function runBackup(
     // A run stopped by an error still records the files already durable;
     // if that fails too, the first error is the one to report.
     try {
-      batch.flush();
+      await batch.flush();
     } catch {
       // The next run recognises those files on disk.
     }
@@ -270,9 +272,9 @@ async function runOnce(
     interrupted = true;
   }
   if (run.options.signal.aborted) interrupted = true;
-  run.batch.flush();
+  await run.batch.flush();
   if (!interrupted) interrupted = await retryFailed(run);
-  run.batch.flush();
+  await run.batch.flush();
   if (!interrupted && !run.upgradeFailed && run.upgrading.size) {
     run.store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
   }

@@ -221,10 +221,10 @@ async function placeCopies(
     });
     placements.push({ albumId: place.albumId, relPath });
   }
-  // One fsync per folder for the renames of the file (downloaded and
-  // tagged) and its sidecar, before the state may say "done".
+  // The renames of the file and its sidecar are made durable by one fsync
+  // per folder and batch, before the batch's commit may say "done".
   for (const place of folders) {
-    await files.syncDir(join(run.options.root, place.folder));
+    run.batch.needsSync(join(run.options.root, place.folder));
   }
   return placements;
 }

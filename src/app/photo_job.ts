@@ -96,7 +96,7 @@ export async function processPhoto(
       saved,
       row.relPath,
     );
-    recordDone(run, row, photo, saved, placements, refresh);
+    await recordDone(run, row, photo, saved, placements, refresh);
   } catch (error) {
     recordFailure(run, id, url, refresh, error, signal);
   } finally {
@@ -105,14 +105,14 @@ export async function processPhoto(
 }
 
 /** Records a saved and finished photo as done (with the next batch). */
-function recordDone(
+async function recordDone(
   run: RunContext,
   row: PhotoRow,
   photo: FlickrPhoto,
   saved: SavedFile,
   placements: { albumId: string; relPath: string }[],
   refresh: boolean,
-): void {
+): Promise<void> {
   const id = row.id;
   const done = {
     variant: refresh
@@ -132,7 +132,7 @@ function recordDone(
   };
   // Recorded with the next batch; a large file at once (it is costly to
   // recognise again after a crash).
-  run.batch.add(
+  await run.batch.add(
     () => run.store.markDone(id, done),
     saved.finalBytes >= URGENT_BYTES,
   );
