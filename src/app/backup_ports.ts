@@ -89,6 +89,8 @@ export interface BackupDownloader {
     syncDir?: boolean;
     /** A body declared this small may come back in memory (`body`). */
     memoryMaxBytes?: number;
+    /** The folder exists and holds no part or resume data for `dest`. */
+    fresh?: boolean;
   }): Promise<DownloadOutcome>;
 }
 

@@ -41,10 +41,7 @@ export interface RunContext {
   /** Album folders checked and made in this run (one check each, not per file). */
   folders: Map<string, string>;
   /** What each folder held before this run wrote to it (see mediaNames). */
-  listings: Map<
-    string,
-    Promise<{ dir: string; files: Set<string> } | undefined>
-  >;
+  listings: Map<string, Promise<FolderListing | undefined>>;
   /** Ids of every album deleted on Flickr (fixed once downloads start). */
   allGoneIds: Set<string> | undefined;
   listingSuspicious: boolean;
@@ -146,6 +143,13 @@ export async function albumDir(
     run.folders.set(folder, dir);
   }
   return dir;
+}
+
+/** A folder's media file names, and its part files and resume data. */
+export interface FolderListing {
+  dir: string;
+  files: Set<string>;
+  parts: Set<string>;
 }
 
 export interface SavedFile {

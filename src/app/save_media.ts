@@ -8,7 +8,7 @@
  */
 
 import { isNotFound, localFiles } from "../platform/local_files.ts";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type {
   FlickrPhoto,
   PhotoSize,
@@ -35,9 +35,15 @@ import {
   pathInside,
   refuseLink,
 } from "../platform/safe_path.ts";
-import { chooseExtension } from "../download/file_download.ts";
+import {
+  chooseExtension,
+  PART_META_SUFFIX,
+  PART_SUFFIX,
+  partPathsFor,
+} from "../download/file_download.ts";
 import {
   albumDir,
+  type FolderListing,
   isFatal,
   type RunContext,
   type SavedFile,
@@ -243,25 +249,29 @@ export async function findExisting(
 export function mediaNames(
   run: RunContext,
   folder: string,
-): Promise<{ dir: string; files: Set<string> } | undefined> {
+): Promise<FolderListing | undefined> {
   let listing = run.listings.get(folder);
   if (!listing) {
     listing = (async () => {
       const dir = await pathInside(run.options.root, folder);
       await refuseLink(dir, "folder");
       const files = new Set<string>();
+      const parts = new Set<string>();
       try {
         for await (const entry of localFiles.readDir(dir)) {
-          if (
-            entry.isFile && !entry.name.endsWith(".json") &&
-            !entry.name.endsWith(".xmp") && !entry.name.startsWith(".")
-          ) files.add(entry.name);
+          const name = entry.name;
+          if (name.endsWith(PART_SUFFIX) || name.endsWith(PART_META_SUFFIX)) {
+            parts.add(name);
+          } else if (
+            entry.isFile && !name.endsWith(".json") &&
+            !name.endsWith(".xmp") && !name.startsWith(".")
+          ) files.add(name);
         }
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;
       }
-      return { dir, files };
+      return { dir, files, parts };
     })();
     run.listings.set(folder, listing);
   }
@@ -298,12 +308,16 @@ export async function fetchSource(
       return existing;
     }
   }
-  await albumDir(run, folder);
+  // The folder was checked and made once (albumDir); the name is the
+  // checked id and a known extension.
+  const dir = await albumDir(run, folder);
   // A listed format that is not a known extension is not trusted: the
   // bytes name the file once they are here.
   const planned = knownExtension(source.extension);
   let relName = `${photo.id}.${planned ?? "download"}`;
-  let path = await pathInside(run.options.root, `${folder}/${relName}`);
+  let path = join(dir, relName);
+  const fresh = options.adopt === true &&
+    await noPartLeft(run, folder, photo.id, path);
   const result = await run.deps.downloader.download({
     url: source.url,
     dest: path,
@@ -311,6 +325,7 @@ export async function fetchSource(
     signal,
     syncDir: false, // finishPhoto fsyncs the folder once for all its files
     memoryMaxBytes: IN_MEMORY_MAX_BYTES,
+    fresh,
     onProgress: (delta) => {
       run.progress.bytes += delta;
       run.totals.bytesDownloaded += delta;
@@ -324,13 +339,10 @@ export async function fetchSource(
   const finalExt = await extensionOfBytes(path, planned, result, expect);
   if (finalExt !== planned && result.body) {
     relName = `${photo.id}.${finalExt}`;
-    path = await pathInside(run.options.root, `${folder}/${relName}`);
+    path = join(dir, relName);
   } else if (finalExt !== planned) {
     const renamed = `${photo.id}.${finalExt}`;
-    const target = await pathInside(
-      run.options.root,
-      `${folder}/${renamed}`,
-    );
+    const target = join(dir, renamed);
     await localFiles.rename(path, target);
     relName = renamed;
     path = target;
@@ -353,6 +365,23 @@ export async function fetchSource(
     finalSha256: result.sha256,
     ...(result.body ? { pending: result.body } : {}),
   };
+}
+
+/**
+ * True when `dest` surely has no part file or resume data: its folder was
+ * listed without them (or did not exist) when the run first looked, and the
+ * photo has not failed since (a failure may keep a resumable part).
+ */
+async function noPartLeft(
+  run: RunContext,
+  folder: string,
+  id: string,
+  dest: string,
+): Promise<boolean> {
+  if (run.store.photo(id)?.status === "failed") return false;
+  const listing = await mediaNames(run, folder);
+  const part = basename(partPathsFor(dest).part);
+  return !listing?.parts.has(part) && !listing?.parts.has(`${part}.json`);
 }
 
 /**

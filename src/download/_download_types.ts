@@ -40,6 +40,12 @@ export interface DownloadRequest {
    * for the caller to write once. Default: always a part file.
    */
   memoryMaxBytes?: number;
+  /**
+   * The caller knows that `dest`'s folder exists and holds no part file or
+   * resume data for it (it listed the folder): the look for them is
+   * skipped. Default false.
+   */
+  fresh?: boolean;
 }
 
 /** What was downloaded. */

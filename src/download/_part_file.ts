@@ -73,12 +73,9 @@ export function isResumable(state: PartState): boolean {
 // ---------------------------------------------------------------------------
 // Part file and resume data
 
-export async function loadPart(
-  paths: PartPaths,
-  safeUrl: string,
-  signal: AbortSignal | undefined,
-): Promise<PartState> {
-  const state: PartState = {
+/** The state of a download with nothing on disk yet. */
+export function newPartState(): PartState {
+  return {
     offset: 0,
     hash: createHash("sha256"),
     etag: undefined,
@@ -86,6 +83,14 @@ export async function loadPart(
     carried: false,
     metaOnDisk: false,
   };
+}
+
+export async function loadPart(
+  paths: PartPaths,
+  safeUrl: string,
+  signal: AbortSignal | undefined,
+): Promise<PartState> {
+  const state = newPartState();
   let size: number | undefined;
   try {
     const info = await Deno.stat(paths.part);

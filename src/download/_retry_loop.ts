@@ -25,6 +25,7 @@ import {
   isResumable,
   loadPart,
   local,
+  newPartState,
   partPathsFor,
   removePart,
   resetPart,
@@ -57,8 +58,10 @@ export async function downloadFile(
       transient: false,
     });
   }
-  await local(dir, () => Deno.mkdir(dir, { recursive: true }));
-  const state = await loadPart(paths, safeUrl, signal);
+  if (!req.fresh) await local(dir, () => Deno.mkdir(dir, { recursive: true }));
+  const state = req.fresh
+    ? newPartState()
+    : await loadPart(paths, safeUrl, signal);
 
   let forbiddenOrNotFound = 0;
   /** What to do after a failed attempt: a wait and a retry, or give up. */

@@ -145,3 +145,52 @@ Deno.test("backupAccount: a photo failing in the middle is reported, the rest sa
     assertEquals(await media(dir), [...expected.keys()].sort());
   });
 });
+
+Deno.test("backupAccount: a large photo's part left by a failed run is resumed with Range; small photos leave no part file", async () => {
+  const account = demoAccount();
+  const photos = [...account.photos.values()].filter((p) =>
+    p.media === "photo" && p.originalAvailable && p.content.kind === "jpeg"
+  );
+  const large = photos[0]!;
+  if (large.content.kind === "jpeg") {
+    large.content = { ...large.content, padTo: 1_200_000 };
+  }
+  await using flickr = await startFakeFlickr({ account });
+  await withTempDir(async (dir) => {
+    flickr.faults.add({
+      path: new RegExp(`/${large.id}_`),
+      kind: "reset",
+      // 100 kB per try: resumed within the run, but not to the end.
+      afterBytes: 100_000,
+      times: Infinity,
+    });
+    const first = await backup(flickr, dir);
+    assertEquals(first.failedIds.map((failed) => failed.id), [large.id]);
+    const parts = (await snapshot(dir)).keys().filter((rel) =>
+      rel.endsWith(".fbpart")
+    ).toArray();
+    assertEquals(parts.length, 1, `one part file kept: ${parts}`);
+    assert(parts[0]!.includes(large.id), parts[0]);
+
+    flickr.faults.clear();
+    flickr.clearRequests();
+    const second = await backup(flickr, dir);
+    assertEquals(second.result, "complete");
+    const requests = flickr.fileRequests();
+    assertEquals(requests.length, 1, "only the failed photo is fetched");
+    assert(
+      /^bytes=[1-9]\d*-$/.test(requests[0]!.headers["range"] ?? ""),
+      `resumed with Range: ${requests[0]!.headers["range"]}`,
+    );
+    assertEquals(
+      await media(dir),
+      [...expectedFiles(flickr.account).keys()].sort(),
+    );
+    assertEquals(
+      (await snapshot(dir)).keys().filter((rel) => rel.includes(".fb"))
+        .toArray(),
+      [],
+      "no part or temp file left",
+    );
+  });
+});
