@@ -9,6 +9,7 @@
 
 import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
+import { crc32, inflateRawSync } from "node:zlib";
 import {
   configure,
   type FileEntry,
@@ -77,23 +78,35 @@ class FileHandleReader extends Reader<Deno.FsFile> {
     offset: number,
     length: number,
   ): Promise<Uint8Array> {
-    const out = new Uint8Array(length);
-    await this.#file.seek(offset, Deno.SeekMode.Start);
-    let read = 0;
-    while (read < length) {
-      const n = await this.#file.read(out.subarray(read));
-      if (n === null) break;
-      read += n;
-    }
-    return out.subarray(0, read);
+    return await readAt(this.#file, offset, new Uint8Array(length));
   }
 }
+
+/** Fills `out` from `offset` of `file`; shorter at the end of the file. */
+async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  out: Uint8Array,
+): Promise<Uint8Array> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let read = 0;
+  while (read < out.length) {
+    const n = await file.read(out.subarray(read));
+    if (n === null) break;
+    read += n;
+  }
+  return out.subarray(0, read);
+}
+
+/** The open zip file of each entry handed out by {@link ExportSources.read}. */
+const zipFileOf = new WeakMap<FileEntry, Deno.FsFile>();
 
 /** Open zips and folders of one import. */
 export class ExportSources implements AsyncDisposable {
   readonly sources: ExportSource[] = [];
   #zips: { reader: ZipReader<unknown>; file: Deno.FsFile }[] = [];
   #readers = new Map<ExportSource, ZipReader<unknown>>();
+  #files = new Map<ExportSource, Deno.FsFile>();
 
   /** Opens every path (zip or folder); unreadable zips are marked damaged. */
   static async open(paths: string[]): Promise<ExportSources> {
@@ -133,6 +146,7 @@ export class ExportSources implements AsyncDisposable {
     const reader = new ZipReader(new FileHandleReader(file, size));
     this.#zips.push({ reader, file });
     this.#readers.set(source, reader);
+    this.#files.set(source, file);
     try {
       let index = 0;
       for await (const entry of reader.getEntriesGenerator()) {
@@ -177,6 +191,7 @@ export class ExportSources implements AsyncDisposable {
     }
     for (const [source, wanted] of bySource) {
       const reader = this.#readers.get(source)!;
+      const file = this.#files.get(source)!;
       let failure: Error | undefined;
       try {
         let index = 0;
@@ -184,6 +199,7 @@ export class ExportSources implements AsyncDisposable {
           const entry = wanted.get(index++);
           if (!entry || data.directory) continue;
           wanted.delete(entry.ref as number);
+          zipFileOf.set(data, file);
           yield { entry, data };
           if (!wanted.size) break;
         }
@@ -216,6 +232,7 @@ export class ExportSources implements AsyncDisposable {
     }
     this.#zips = [];
     this.#readers.clear();
+    this.#files.clear();
   }
 }
 
@@ -240,7 +257,54 @@ async function walk(
 /** The text of an entry (JSON files), CRC-checked. */
 export async function readEntryText(data: EntryData): Promise<string> {
   if (typeof data === "string") return await Deno.readTextFile(data);
-  return await data.getData(new TextWriter(), { checkSignature: true });
+  const file = zipFileOf.get(data);
+  const plain = !data.encrypted && data.diskNumberStart === 0 &&
+    (data.compressionMethod === 0 || data.compressionMethod === 8) &&
+    data.compressedSize <= SMALL_ENTRY && data.uncompressedSize <= SMALL_ENTRY;
+  if (!file || !plain) {
+    return await data.getData(new TextWriter(), { checkSignature: true });
+  }
+  return decoder.decode(await readSmallEntry(file, data));
+}
+
+/** Up to this size a plain entry is read whole, without zip.js's streams. */
+const SMALL_ENTRY = 8 * 1024 * 1024;
+const decoder = new TextDecoder();
+const localHeader = new Uint8Array(30);
+
+/**
+ * A small stored or deflated entry in two reads (local header, then data),
+ * inflated in one call and CRC-checked. zip.js's streams make ~30 KB of
+ * garbage per entry, which V8 lets pile up in old space over a big import.
+ */
+async function readSmallEntry(
+  file: Deno.FsFile,
+  entry: FileEntry,
+): Promise<Uint8Array> {
+  const head = await readAt(file, entry.offset, localHeader);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (head.length < 30 || view.getUint32(0, true) !== 0x04034b50) {
+    throw new Error("Local file header not found");
+  }
+  const start = entry.offset + 30 + view.getUint16(26, true) +
+    view.getUint16(28, true);
+  const raw = await readAt(file, start, new Uint8Array(entry.compressedSize));
+  if (raw.length < entry.compressedSize) {
+    throw new Error("the entry is cut short (end of the zip reached)");
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = entry.compressionMethod === 0 ? raw : inflateRawSync(raw);
+  } catch (error) {
+    throw new Error(`cannot inflate the entry (${(error as Error).message})`);
+  }
+  if (
+    bytes.length !== entry.uncompressedSize ||
+    crc32(bytes) !== entry.crc32
+  ) {
+    throw new Error("the entry is damaged (its CRC-32 does not match)");
+  }
+  return bytes;
 }
 
 /**

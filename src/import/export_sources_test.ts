@@ -1,0 +1,71 @@
+import { join } from "node:path";
+import { assertEquals, assertRejects } from "../../tests/assert.ts";
+import { withTempDir } from "../../tests/helpers/backup_fixture.ts";
+import { writeZip } from "../../tests/export_fixture.ts";
+import {
+  type ExportEntry,
+  ExportSources,
+  readEntryText,
+} from "./export_sources.ts";
+
+const text = JSON.stringify({
+  photos: Array.from({ length: 200 }, (_, i) => ({ id: i, title: `Été ${i}` })),
+});
+
+/** Where `name`'s data starts in a zip written by {@link writeZip}. */
+function dataStart(zip: Uint8Array, name: string): number {
+  const view = new DataView(zip.buffer);
+  for (let at = 0; at < zip.length - 30; at++) {
+    if (view.getUint32(at, true) !== 0x04034b50) continue;
+    const nameLength = view.getUint16(at + 26, true);
+    const found = new TextDecoder().decode(
+      zip.subarray(at + 30, at + 30 + nameLength),
+    );
+    if (found === name) {
+      return at + 30 + nameLength + view.getUint16(at + 28, true);
+    }
+  }
+  throw new Error(`${name} not in the zip`);
+}
+
+async function readAll(path: string): Promise<Map<string, string | Error>> {
+  const out = new Map<string, string | Error>();
+  await using sources = await ExportSources.open([path]);
+  const entries: ExportEntry[] = [...sources.entries()];
+  for await (const read of sources.read(entries)) {
+    try {
+      out.set(read.entry.name, await readEntryText(read.data!));
+    } catch (error) {
+      out.set(read.entry.name, error as Error);
+    }
+  }
+  return out;
+}
+
+for (const level of [0, 6]) {
+  Deno.test(`zip entries (level ${level}) are read whole and CRC-checked`, async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "a.zip");
+      const bytes = new TextEncoder().encode(text);
+      await writeZip(path, [["a.json", bytes], ["b.json", bytes]], { level });
+      assertEquals(
+        [...(await readAll(path))].map((
+          [name, value],
+        ) => [name, value === text]),
+        [["a.json", true], ["b.json", true]],
+      );
+
+      // One flipped byte inside a.json's data: a.json is damaged, b.json not.
+      const zip = await Deno.readFile(path);
+      const at = dataStart(zip, "a.json") + 40;
+      zip[at] = zip[at]! ^ 0x55;
+      await Deno.writeFile(path, zip);
+      const read = await readAll(path);
+      assertEquals(read.get("b.json"), text);
+      await assertRejects(async () => {
+        const value = read.get("a.json");
+        if (value instanceof Error) throw value;
+      });
+    });
+  });
+}
