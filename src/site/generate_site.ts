@@ -161,8 +161,8 @@ function presentFiles(siteDir: string): Set<string> {
 function writeFiles(
   root: string,
   files: [string, string | Uint8Array][],
+  made = new Set<string>(),
 ): void {
-  const made = new Set<string>();
   for (const [rel, content] of files) {
     const path = join(root, rel);
     const dir = dirname(path);
@@ -193,11 +193,9 @@ async function thumbnails(
   contents: BackupContents,
   manifest: Manifest,
   present: Set<string>,
-): Promise<
-  { refs: Map<string, ThumbRef>; made: number; files: [string, Uint8Array][] }
-> {
+): Promise<{ refs: Map<string, ThumbRef>; made: number }> {
   const refs = new Map<string, ThumbRef>();
-  const files: [string, Uint8Array][] = [];
+  const made = new Set<string>(); // folders known to exist
   const todo: { id: string; key: string }[] = [];
   for (const [id, photo] of contents.photos) {
     const key = `${photo.file}|${photo.record.sha256}|${photo.record.media}`;
@@ -225,7 +223,9 @@ async function thumbnails(
         );
         if (thumb.kind === "jpeg") {
           const path = `th/${id}.jpg`;
-          files.push([`${SITE_DIR}/${path}`, thumb.bytes]);
+          // Written at once: thumbnails of a large backup add up to
+          // hundreds of megabytes.
+          writeFiles(root, [[`${SITE_DIR}/${path}`, thumb.bytes]], made);
           ref = { at: "site", path, rotate: thumb.rotate };
         } else if (thumb.kind === "original") {
           ref = { at: "root", path: photo.file };
@@ -248,7 +248,7 @@ async function thumbnails(
   for (const id of Object.keys(manifest.thumbs)) {
     if (!contents.photos.has(id)) delete manifest.thumbs[id];
   }
-  return { refs, made: todo.length, files };
+  return { refs, made: todo.length };
 }
 
 function buildModel(
@@ -311,45 +311,47 @@ function searchIndexScript(
 }
 
 /** Every page and asset of the site, as (path from the root, content). */
-async function renderAll(
+/**
+ * Every page, one at a time (made when asked for: an 80,000-photo backup
+ * never holds all its pages in memory at once).
+ */
+function* renderAll(
   model: SiteModel,
-): Promise<Map<string, string | (() => string | Promise<string>)>> {
-  const pages = new Map<string, string | (() => string | Promise<string>)>();
+): Generator<[string, string | (() => string | Promise<string>)]> {
   const s = (rel: string) => `${SITE_DIR}/${rel}`;
-  pages.set("index.html", renderHome(model));
-  pages.set(s("assets/site.css"), SITE_CSS);
-  pages.set(s("assets/site.js"), SITE_JS);
-  pages.set(s("assets/minisearch.js"), () => miniSearchBrowserBuild());
+  yield ["index.html", renderHome(model)];
+  yield [s("assets/site.css"), SITE_CSS];
+  yield [s("assets/site.js"), SITE_JS];
+  yield [s("assets/minisearch.js"), () => miniSearchBrowserBuild()];
   const albums = homeAlbums(model.contents);
   for (const album of albums) {
-    pages.set(
+    yield [
       s(album.id ? `a/${album.id}.html` : "a/unsorted.html"),
       renderAlbum(model, album),
-    );
+    ];
   }
   const memberOf = albumsOf(model.contents);
   for (const photo of model.contents.photos.values()) {
-    pages.set(
+    yield [
       s(`p/${photo.record.id}.html`),
       renderPhoto(model, photo, memberOf.get(photo.record.id) ?? []),
-    );
+    ];
   }
   for (const tag of model.tags.values()) {
-    pages.set(
+    yield [
       s(`t/${tag.slug}.html`),
       renderGridPage(model, "tag", tag.label, tag.photoIds),
-    );
+    ];
   }
   for (const [month, ids] of model.months) {
-    pages.set(
+    yield [
       s(`m/${month}.html`),
       renderGridPage(model, "month", monthHeading(month), ids),
-    );
+    ];
   }
-  pages.set(s("s/tags.html"), renderTags(model));
-  pages.set(s("s/timeline.html"), renderTimeline(model));
-  pages.set(s("s/search.html"), renderSearch(model));
-  return await Promise.resolve(pages);
+  yield [s("s/tags.html"), renderTags(model)];
+  yield [s("s/timeline.html"), renderTimeline(model)];
+  yield [s("s/search.html"), renderSearch(model)];
 }
 
 /**
@@ -391,7 +393,6 @@ export async function generateSite(
     const manifest = await readManifest(siteDir);
     const contents = readContents(root, listing, manifest.sidecars);
     const thumbs = await thumbnails(root, contents, manifest, present);
-    writeFiles(root, thumbs.files);
     const summary = {
       indexPath: join(root, "index.html"),
       photos: contents.photos.size,
@@ -402,7 +403,6 @@ export async function generateSite(
       ).length,
     };
     const model = buildModel(contents, thumbs.refs);
-    const pages = await renderAll(model);
 
     const search = searchIndexScript(model);
     const searchRel = `${SITE_DIR}/assets/search-index.js`;
@@ -411,20 +411,26 @@ export async function generateSite(
         ? exists(join(root, rel))
         : present.has(rel.slice(SITE_DIR.length + 1));
     const newPages: Record<string, string> = {};
-    const toWrite: [string, string][] = [];
-    for (const [rel, content] of pages) {
+    // Each changed page is written as soon as it is made, then let go.
+    let written = 0;
+    const folders = new Set<string>();
+    const write = (rel: string, text: string) => {
+      writeFiles(root, [[rel, text]], folders);
+      written++;
+    };
+    for (const [rel, content] of renderAll(model)) {
       if (typeof content === "string") {
         const digest = hash(content);
         newPages[rel] = digest;
         if (manifest.pages[rel] !== digest || !isPresent(rel)) {
-          toWrite.push([rel, content]);
+          write(rel, content);
         }
       } else if (manifest.pages[rel] && isPresent(rel)) {
         newPages[rel] = manifest.pages[rel]!; // generated from a fixed package
       } else {
         const text = await content();
         newPages[rel] = hash(text);
-        toWrite.push([rel, text]);
+        write(rel, text);
       }
     }
     if (manifest.searchKey === search.key && isPresent(searchRel)) {
@@ -432,9 +438,8 @@ export async function generateSite(
     } else {
       const text = search.script();
       newPages[searchRel] = hash(text);
-      toWrite.push([searchRel, text]);
+      write(searchRel, text);
     }
-    writeFiles(root, toWrite);
     const usedThumbs = new Set(
       Object.values(manifest.thumbs).map((t) =>
         t.ref.at === "site" ? t.ref.path : ""
@@ -466,7 +471,7 @@ export async function generateSite(
     return {
       ...summary,
       files: Object.keys(newPages).length,
-      written: toWrite.length,
+      written,
       removed,
     };
   } catch (error) {
