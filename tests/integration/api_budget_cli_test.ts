@@ -11,7 +11,7 @@ import { demoAccount, startFakeFlickr } from "../fake_flickr/mod.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import { fakeEnv, signIn, withTempDir } from "../helpers/backup_fixture.ts";
 
-const FAST = ["--retry-delay", "10", "--timeout", "2"];
+const FAST = ["--retry-delay", "10"];
 
 function recordedCalls(dir: string): number {
   const db = new DatabaseSync(join(dir, ".flickr_backup.sqlite"));

@@ -20,7 +20,7 @@ import {
 import { runCliProcess } from "../helpers/cli.ts";
 import { fakeEnv, signIn, withTempDir } from "../helpers/backup_fixture.ts";
 
-const FAST = ["--retry-delay", "10", "--timeout", "2"];
+const FAST = ["--retry-delay", "10"];
 
 async function backup(flickr: FakeFlickr, dir: string, args: string[] = []) {
   return await runCliProcess(["backup", "--dir", dir, ...FAST, ...args], {

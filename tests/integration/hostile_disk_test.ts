@@ -53,7 +53,7 @@ async function smallDisk(
   return true;
 }
 
-const ARGS = ["--retry-delay", "10", "--timeout", "5", "--concurrency", "1"];
+const ARGS = ["--retry-delay", "10", "--concurrency", "1"];
 
 Deno.test({
   name:

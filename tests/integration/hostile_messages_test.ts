@@ -17,7 +17,7 @@ import {
 import { runCliProcess } from "../helpers/cli.ts";
 import { fakeEnv, signIn, withTempDir } from "../helpers/backup_fixture.ts";
 
-const FAST = ["--retry-delay", "10", "--timeout", "5"];
+const FAST = ["--retry-delay", "10"];
 
 function noStack(text: string) {
   assert(!text.includes("    at "), text);

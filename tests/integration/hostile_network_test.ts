@@ -69,8 +69,9 @@ async function stopWhileHanging(
     await hanging;
     stop();
     child.kill(signal);
-    // A guard so that a regression fails instead of hanging the suite.
-    const guard = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    // A guard so that a regression fails instead of hanging the suite; far
+    // beyond any busy machine's delay, as the stop itself takes milliseconds.
+    const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
     const output = await child.output();
     clearTimeout(guard);
     const stderr = new TextDecoder().decode(output.stderr);
@@ -149,7 +150,7 @@ Deno.test("a harsh network (5xx bursts, resets, truncation, API errors, rate lim
     await signIn(flickr, dir);
     harshNetwork(flickr, 14);
     const result = await runCliProcess(
-      ["backup", "--dir", dir, "--retry-delay", "10", "--timeout", "5", "-q"],
+      ["backup", "--dir", dir, "--retry-delay", "10", "-q"],
       { env: fakeEnv(flickr) },
     );
     assertEquals(result.code, 0, result.stderr + result.stdout);

@@ -19,7 +19,7 @@ import {
   withTempDir,
 } from "../helpers/backup_fixture.ts";
 
-const FAST = ["--retry-delay", "10", "--timeout", "2"];
+const FAST = ["--retry-delay", "10"];
 
 function cli(flickr: FakeFlickr, args: string[]) {
   return runCliProcess(args, { env: fakeEnv(flickr) });
