@@ -41,6 +41,9 @@ export async function launchChromium(
   const browser = await puppeteer.launch({
     executablePath,
     headless: true,
+    // No time limit on the start (puppeteer's is 30 s): a busy 2-core
+    // machine may be slow, and a real failure ends the start anyway.
+    timeout: 0,
     userDataDir: profile,
     args: [
       "--headless",

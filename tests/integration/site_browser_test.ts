@@ -68,6 +68,9 @@ async function videoState(page: Page): Promise<number[]> {
 async function checkSite(root: string, expect: SiteExpectations) {
   await using chromium = await launchChromium(CHROMIUM!);
   const page = await chromium.browser.newPage();
+  // No time limits on loads and waits (puppeteer's are 30 s): slowness on a
+  // busy machine is no failure; a page that never loads hangs the test.
+  page.setDefaultTimeout(0);
   const watcher = watch(page, root);
   const broken: string[] = [];
   const reachable = new Set<string>();
