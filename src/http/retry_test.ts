@@ -356,11 +356,13 @@ Deno.test("withRetry() passes 404 through and ends a dead host with a redacted U
   await notFound.body?.cancel();
   await server.shutdown();
 
+  // A dead host: the discard port, where nothing listens (the port just
+  // freed could be taken again, or be the client's own: a self-connect).
   const error = await assertRejects(
     () =>
       http(
         new Request(
-          `http://127.0.0.1:${port}/video.mp4?s=SECRETTOKEN&oauth_token=TOKENVALUE`,
+          `http://127.0.0.1:9/video.mp4?s=SECRETTOKEN&oauth_token=TOKENVALUE`,
         ),
       ),
     UnavailableError,
