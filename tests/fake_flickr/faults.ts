@@ -257,9 +257,10 @@ export class Faults {
 
   /**
    * Resolves when a response is stalled (at once if one is now), e.g. to
-   * kill the client at an exact byte offset. Rejects after `timeoutMs`.
+   * kill the client at an exact byte offset. Rejects after `timeoutMs`
+   * (by default a minute: a hang detector, never a speed target).
    */
-  waitForStall(timeoutMs = 10_000): Promise<void> {
+  waitForStall(timeoutMs = 60_000): Promise<void> {
     if (this.#stalled > 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const waiter = { after: -1, resolve: () => done() };

@@ -366,9 +366,11 @@ class FakeFlickrServer implements FakeFlickr {
   async #close(): Promise<void> {
     this.#abort.abort();
     this.faults.releaseStalls();
+    // Only a body left open (a test bug) reaches this limit; it is far
+    // beyond what a busy machine needs to close the connections.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), 5000);
+      timer = setTimeout(() => resolve("timeout"), 60_000);
     });
     const result = await Promise.race([
       this.#server.shutdown().then(() => "ok" as const),
