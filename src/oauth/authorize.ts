@@ -199,10 +199,8 @@ async function tokenRequest(
     extra.verifier ?? "",
   ].filter((value) => value.length >= 4);
 
-  let response: Response | undefined;
-  let body = "";
   const attempt = async (signal: AbortSignal | undefined) => {
-    response = await options.http(
+    const response = await options.http(
       new Request(url, {
         method: "GET",
         headers: { Authorization: signed.authorizationHeader },
@@ -210,13 +208,14 @@ async function tokenRequest(
         ...(signal ? { signal } : {}),
       }),
     );
-    body = (await response.text()).trim();
+    return { status: response.status, body: (await response.text()).trim() };
   };
+  let answer: { status: number; body: string };
   try {
     const deadline = options.deadline;
-    if (deadline) {
-      await withDeadline(deadline.clock, deadline.ms, options.signal, attempt);
-    } else await attempt(options.signal);
+    answer = deadline
+      ? await withDeadline(deadline.clock, deadline.ms, options.signal, attempt)
+      : await attempt(options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     if (error instanceof TransientError) {
@@ -236,8 +235,7 @@ async function tokenRequest(
     throw error;
   }
 
-  if (!response) throw new Error("no answer"); // attempt() sets it or throws
-  const status = response.status;
+  const { status, body } = answer;
   const fields = new URLSearchParams(body);
   const problem = fields.get("oauth_problem");
   if (problem !== null || status === 401 || status === 400) {

@@ -21,6 +21,7 @@
 
 import jpeg from "jpeg-js";
 import { pixelSize } from "../pixels.ts";
+import { readFull } from "../platform/fs.ts";
 import { decodeDc } from "./jpeg_dc.ts";
 
 /** Longest side of a generated thumbnail, in pixels. */
@@ -214,13 +215,7 @@ function reencode(
 async function readHead(path: string, bytes: number): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   const buffer = new Uint8Array(bytes);
-  let filled = 0;
-  while (filled < bytes) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buffer.subarray(0, filled);
+  return buffer.subarray(0, await readFull(file, buffer));
 }
 
 /**
