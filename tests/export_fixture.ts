@@ -275,21 +275,9 @@ export async function writeZip(
   entries: readonly (readonly [string, Uint8Array])[],
   options: { zip64?: boolean; level: number; date?: Date | undefined },
 ): Promise<void> {
-  const file = await Deno.open(path, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  const writer = new ZipWriter(file.writable, {
-    zip64: options.zip64 ?? false,
-    level: options.level,
-    useWebWorkers: false,
-    lastModDate: options.date ?? new Date("2026-05-20T10:00:00Z"),
-  });
-  for (const [name, bytes] of entries) {
-    await writer.add(name, new Uint8ArrayReader(bytes));
-  }
-  await writer.close();
+  await writeZipStream(path, async function* () {
+    yield* entries;
+  }, options);
 }
 
 /** The bytes of one item's media entry. */
@@ -652,10 +640,11 @@ export async function writeBulkExport(
   return { zips, bytes };
 }
 
+/** Writes one zip from entries made one at a time (memory stays small). */
 async function writeZipStream(
   path: string,
-  entries: () => AsyncGenerator<[string, Uint8Array]>,
-  options: { zip64?: boolean; level: number },
+  entries: () => AsyncIterable<readonly [string, Uint8Array]>,
+  options: { zip64?: boolean; level: number; date?: Date | undefined },
 ): Promise<void> {
   const file = await Deno.open(path, {
     write: true,
@@ -666,7 +655,7 @@ async function writeZipStream(
     zip64: options.zip64 ?? false,
     level: options.level,
     useWebWorkers: false,
-    lastModDate: new Date("2026-05-20T10:00:00Z"),
+    lastModDate: options.date ?? new Date("2026-05-20T10:00:00Z"),
   });
   for await (const [name, bytes] of entries()) {
     await writer.add(name, new Uint8ArrayReader(bytes));

@@ -27,6 +27,17 @@ async function exiftoolThumbnail(path: string): Promise<Uint8Array> {
   return output.stdout;
 }
 
+/** Width and height of a JPEG, as ExifTool reads them. */
+async function exiftoolSize(dir: string, bytes: Uint8Array): Promise<string[]> {
+  const path = join(dir, "thumb.jpg");
+  await Deno.writeFile(path, bytes);
+  const output = await new Deno.Command("exiftool", {
+    args: ["-s3", "-ImageWidth", "-ImageHeight", path],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).trim().split(/\s+/);
+}
+
 function pageFiles(dir: string): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (folder: string) => {
@@ -96,15 +107,7 @@ Deno.test("makeThumbnail() decodes a large JPEG without an EXIF thumbnail into a
     );
     const thumb = await makeThumbnail(path, "jpg", "photo");
     assert(thumb.kind === "jpeg" && thumb.source === "decoded", thumb.kind);
-    await Deno.writeFile(join(dir, "thumb.jpg"), thumb.bytes);
-    const output = await new Deno.Command("exiftool", {
-      args: ["-s3", "-ImageWidth", "-ImageHeight", join(dir, "thumb.jpg")],
-      stdout: "piped",
-    }).output();
-    assertEquals(new TextDecoder().decode(output.stdout).trim().split(/\s+/), [
-      "240",
-      "180",
-    ]);
+    assertEquals(await exiftoolSize(dir, thumb.bytes), ["240", "180"]);
     assert(thumb.bytes.length < 16_384, `${thumb.bytes.length} bytes`);
     assertEquals((await makeThumbnail(path, "mov", "video")).kind, "none");
   });
@@ -120,15 +123,7 @@ Deno.test("makeThumbnail() reads a large JPEG at 1/8 scale, and leaves one it ca
     );
     const thumb = await makeThumbnail(path, "jpg", "photo");
     assert(thumb.kind === "jpeg" && thumb.source === "eighth", thumb.kind);
-    await Deno.writeFile(join(dir, "thumb.jpg"), thumb.bytes);
-    const output = await new Deno.Command("exiftool", {
-      args: ["-s3", "-ImageWidth", "-ImageHeight", join(dir, "thumb.jpg")],
-      stdout: "piped",
-    }).output();
-    assertEquals(new TextDecoder().decode(output.stdout).trim().split(/\s+/), [
-      "240",
-      "180",
-    ]);
+    assertEquals(await exiftoolSize(dir, thumb.bytes), ["240", "180"]);
     // An arithmetic-coded JPEG said to be 6000×4000: not read at 1/8, too
     // big for a full decode in JavaScript (seconds and over a gigabyte).
     const bytes = await Deno.readFile(
