@@ -175,7 +175,11 @@ export interface BackupDeps {
 export interface BackupOptions {
   /** Absolute path of the backup folder. */
   root: string;
-  concurrency: number;
+  /**
+   * Downloads at once, exactly; undefined: adapted to the files' sizes
+   * (4 to 16, see download/download_pace.ts).
+   */
+  concurrency?: number | undefined;
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly: boolean;
   embed: boolean;

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { FlickrPhoto } from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
+import { type DownloadPace, downloadPace } from "../download/download_pace.ts";
 import { STATE_FILE, StateStore } from "../state/state_store.ts";
 import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { StateBatch } from "./state_batch.ts";
@@ -32,6 +33,7 @@ import {
   checkAborted,
   newRunContext,
   type RunContext,
+  type SavedFile,
   warn,
 } from "./run_context.ts";
 import {
@@ -64,6 +66,7 @@ export type {
   EmbedOutcome,
 } from "./backup_ports.ts";
 export { UNSORTED } from "./backup_ports.ts";
+export { AUTO_CAP, AUTO_FLOOR } from "../download/download_pace.ts";
 export { embedInput } from "./finish_photo.ts";
 export { breakHardLinks, hashFile, inspectFile } from "./file_checks.ts";
 
@@ -256,16 +259,18 @@ async function runOnce(
   run.listed = true;
   const work = planWork(run, full, flickrCount);
   let interrupted = false;
+  // Downloads at once: `--concurrency`, or by default adapted to the
+  // files' sizes (download_pace.ts). Twice as many workers: as many
+  // finished files are checked, tagged and recorded meanwhile, outside the
+  // gate, so local work overlaps the network instead of pausing it.
+  const pace = downloadPace(run.options.concurrency);
+  const workers = pace.cap * 2;
+  run.network = pacedGate(pace);
   try {
-    // `--concurrency` downloads at once; as many finished files are
-    // checked, tagged and recorded meanwhile, outside the gate, so local
-    // work overlaps the network instead of pausing it.
-    const downloads = Math.max(1, run.options.concurrency);
-    run.network = new Gate(downloads);
     await run.deps.files.runQueue(
       work,
       (item, signal) => processPhoto(run, item.id, item.refresh, signal),
-      { concurrency: downloads * 2, signal: run.options.signal },
+      { concurrency: workers, signal: run.options.signal },
     );
   } catch (error) {
     if (!run.options.signal.aborted) throw error;
@@ -273,7 +278,14 @@ async function runOnce(
   }
   if (run.options.signal.aborted) interrupted = true;
   await run.batch.flush();
-  if (!interrupted) interrupted = await retryFailed(run);
+  if (pace.cap > pace.floor && pace.meanBytes !== undefined) {
+    run.deps.reporter.detail(
+      `Downloads at once: up to ${pace.peak} (automatic, ${pace.floor} to ${pace.cap} by file size; recent files ${
+        Math.round(pace.meanBytes / 1000)
+      } KB on average)`,
+    );
+  }
+  if (!interrupted) interrupted = await retryFailed(run, workers);
   await run.batch.flush();
   if (!interrupted && !run.upgradeFailed && run.upgrading.size) {
     run.store.setMeta(SIDECAR_SCHEMA_KEY, String(SIDECAR_SCHEMA_VERSION));
@@ -282,7 +294,10 @@ async function runOnce(
 }
 
 /** Extra passes over this run's retryable failures; true if aborted. */
-async function retryFailed(run: RunContext): Promise<boolean> {
+async function retryFailed(
+  run: RunContext,
+  workers: number,
+): Promise<boolean> {
   const store = run.store;
   const stillFailed = () =>
     [...run.retryable].filter((id) => store.photo(id)?.status === "failed");
@@ -295,10 +310,7 @@ async function retryFailed(run: RunContext): Promise<boolean> {
         await run.deps.files.runQueue(
           ids,
           (id, signal) => processPhoto(run, id, false, signal),
-          {
-            concurrency: Math.max(1, run.options.concurrency) * 2,
-            signal: run.options.signal,
-          },
+          { concurrency: workers, signal: run.options.signal },
         );
       },
       ({ count, delayMs, pass }) =>
@@ -332,6 +344,21 @@ async function retryFailed(run: RunContext): Promise<boolean> {
     );
   }
   return false;
+}
+
+/**
+ * The run's download gate: its limit follows `pace`, fed the size of every
+ * file downloaded (not of one adopted from disk, which cost no download).
+ */
+function pacedGate(pace: DownloadPace): Gate<SavedFile | undefined> {
+  const gate = new Gate<SavedFile | undefined>(pace.limit, {
+    settled: (saved) => {
+      if (saved && !saved.adopted) {
+        gate.setLimit(pace.record(saved.variant.bytes));
+      }
+    },
+  });
+  return gate;
 }
 
 /** State keys: sidecar schema of the files, cached raw tags and licences. */

@@ -35,8 +35,8 @@ export interface RunContext {
   progress: { done: number; total: number; failed: number; bytes: number };
   /** Failed in this run for a reason that may pass (see retryFailed). */
   retryable: Set<string>;
-  /** Limits downloads to `--concurrency` (set when the downloads start). */
-  network: Gate;
+  /** Limits downloads in flight (set when the downloads start). */
+  network: Gate<SavedFile | undefined>;
   goneAlbums: AlbumRow[];
   /** Album folders checked and made in this run (one check each, not per file). */
   folders: Map<string, string>;

@@ -20,6 +20,7 @@ import { runStatusCommand } from "./commands/status.ts";
 import { runVerifyCommand } from "./commands/verify.ts";
 import { runImportCommand } from "./commands/import.ts";
 import { type CliDeps, DEFAULT_DIR } from "./options.ts";
+import { AUTO_CAP, AUTO_FLOOR } from "../app/backup_run.ts";
 import { runSiteCommand } from "./commands/site.ts";
 
 function positiveInt(value: string): number {
@@ -28,6 +29,18 @@ function positiveInt(value: string): number {
     throw new InvalidArgumentError("expected a whole number from 1 to 32");
   }
   return n;
+}
+
+/** `--concurrency`: a number fixes the downloads at once; "auto" adapts. */
+function concurrency(value: string): number | undefined {
+  return value === "auto" ? undefined : positiveInt(value);
+}
+
+function concurrencyOption(suffix = "") {
+  return new Option(
+    "-c, --concurrency <n>",
+    `downloads at once, 1 to 32 (default: auto, ${AUTO_FLOOR} to ${AUTO_CAP} adapted to the file sizes)${suffix}`,
+  ).argParser(concurrency);
 }
 
 function callsPerHour(value: string): number {
@@ -133,10 +146,7 @@ Examples:
     .addOption(dirOption())
     .addOption(keyOption())
     .addOption(secretOption())
-    .addOption(
-      new Option("-c, --concurrency <n>", "parallel downloads").default(4)
-        .argParser(positiveInt),
-    )
+    .addOption(concurrencyOption())
     .addOption(apiBudgetOption())
     .addOption(
       new Option(
@@ -224,10 +234,7 @@ Examples:
     )
     .addOption(keyOption())
     .addOption(secretOption())
-    .addOption(
-      new Option("-c, --concurrency <n>", "parallel downloads (--repair)")
-        .default(4).argParser(positiveInt),
-    )
+    .addOption(concurrencyOption(" (--repair)"))
     .addOption(apiBudgetOption())
     .addOption(
       new Option(

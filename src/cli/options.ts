@@ -50,7 +50,8 @@ export const DEFAULT_DIR = "./flickr_backup";
 
 /** Flags of `backup`. */
 export interface BackupCommandOptions extends CommonOptions {
-  concurrency: number;
+  /** Downloads at once; undefined: adapted to the file sizes. */
+  concurrency?: number | undefined;
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly?: true | undefined;
   embed: boolean;

@@ -140,38 +140,71 @@ export async function runQueue<T>(
 }
 
 /**
- * A counting semaphore: at most `limit` calls of {@link Gate.run} are
- * inside at once, the others wait in arrival order. A backup run uses one
- * to keep `--concurrency` downloads going while finished files are checked,
- * tagged and recorded outside it.
+ * A counting semaphore with a limit that may change: at most `limit` calls
+ * of {@link Gate.run} are inside at once, the others wait in arrival order.
+ * A backup run uses one to keep its downloads going while finished files
+ * are checked, tagged and recorded outside it; `settled` sees each result,
+ * so the run can adapt the limit to what was downloaded (see
+ * `download_pace.ts`).
  */
-export class Gate {
-  #free: number;
+export class Gate<R = unknown> {
+  #limit: number;
+  #active = 0;
   readonly #waiting: (() => void)[] = [];
+  readonly #settled: ((result: R) => void) | undefined;
 
-  constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) {
-      throw new RangeError(`A gate needs a limit of at least 1, got ${limit}`);
-    }
-    this.#free = limit;
+  constructor(limit: number, options: { settled?: (result: R) => void } = {}) {
+    this.#limit = checkedLimit(limit);
+    this.#settled = options.settled;
+  }
+
+  /** How many calls may be inside at once. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** How many calls are inside now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /**
+   * Changes the limit: a higher one lets waiting calls in at once, a lower
+   * one lets no more in until fewer than `limit` are inside (calls already
+   * inside are never stopped).
+   */
+  setLimit(limit: number): void {
+    this.#limit = checkedLimit(limit);
+    this.#admit();
   }
 
   /** Runs `fn` once a place is free; gives up waiting when `signal` aborts. */
-  async run<R>(fn: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+  async run<T extends R>(
+    fn: () => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     await this.#enter(signal);
     try {
-      return await fn();
+      const result = await fn();
+      this.#settled?.(result);
+      return result;
     } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
+      this.#active--;
+      this.#admit();
+    }
+  }
+
+  #admit(): void {
+    while (this.#active < this.#limit && this.#waiting.length > 0) {
+      this.#active++;
+      this.#waiting.shift()!();
     }
   }
 
   #enter(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    if (this.#free > 0) {
-      this.#free--;
+    if (this.#active < this.#limit && this.#waiting.length === 0) {
+      this.#active++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
@@ -188,4 +221,11 @@ export class Gate {
       this.#waiting.push(admit);
     });
   }
+}
+
+function checkedLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`A gate needs a limit of at least 1, got ${limit}`);
+  }
+  return limit;
 }

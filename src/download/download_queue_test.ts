@@ -246,3 +246,72 @@ Deno.test("Gate frees its place when the call throws, and stops waiting on abort
   assertEquals(await gate.run(() => Promise.resolve("next")), "next");
   assertThrows(() => new Gate(0), RangeError);
 });
+
+Deno.test("Gate.setLimit() lets waiting callers in when raised, and none new in until under a lowered limit", async () => {
+  const gate = new Gate(1);
+  const steps = [deferred(), deferred(), deferred(), deferred(), deferred()];
+  const entered: number[] = [];
+  const runs = steps.map((step, i) =>
+    gate.run(async () => {
+      entered.push(i);
+      await step.promise;
+    })
+  );
+  await tick();
+  assertEquals(entered, [0]);
+  gate.setLimit(3);
+  await tick();
+  assertEquals(entered, [0, 1, 2]);
+  assertEquals(gate.active, 3);
+  // Lowered below the calls inside: none is stopped, none new comes in
+  // until fewer than 1 are inside.
+  gate.setLimit(1);
+  steps[0]!.resolve();
+  steps[1]!.resolve();
+  await tick();
+  assertEquals(entered, [0, 1, 2]);
+  assertEquals(gate.active, 1);
+  steps[2]!.resolve();
+  await tick();
+  assertEquals(entered, [0, 1, 2, 3]);
+  assertEquals(gate.active, 1);
+  steps[3]!.resolve();
+  steps[4]!.resolve();
+  await Promise.all(runs);
+  assertEquals(entered, [0, 1, 2, 3, 4]);
+  assertEquals(gate.active, 0);
+  assertThrows(() => gate.setLimit(0), RangeError);
+  assertEquals(gate.limit, 1);
+});
+
+Deno.test("Gate calls `settled` with each result before letting the next caller in", async () => {
+  const seen: string[] = [];
+  const gate: Gate<number> = new Gate<number>(1, {
+    settled: (result) => {
+      seen.push(`settled ${result}`);
+      // Raised by what came back: the two waiting callers go in together.
+      gate.setLimit(result);
+    },
+  });
+  const hold = deferred();
+  const first = gate.run(async () => {
+    await hold.promise;
+    return 2;
+  });
+  const others = [1, 2].map((i) =>
+    gate.run(() => {
+      seen.push(`entered ${i}`);
+      return Promise.resolve(2);
+    })
+  );
+  await tick();
+  assertEquals(seen, []);
+  hold.resolve();
+  await first;
+  await Promise.all(others);
+  assertEquals(seen.slice(0, 3), ["settled 2", "entered 1", "entered 2"]);
+  // A failed call settles nothing and frees its place.
+  await assertRejects(() => gate.run(() => Promise.reject(new Error("x"))));
+  assertEquals(seen.length, 5);
+  assertEquals(gate.active, 0);
+});

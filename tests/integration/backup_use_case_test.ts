@@ -32,6 +32,7 @@ async function backup(
   dir: string,
   signal = new AbortController().signal,
   reporter = new RecordingReporter(),
+  concurrency: number | "auto" = 2,
 ): Promise<BackupSummary> {
   const issued = flickr.issueAccessToken("read");
   return await backupAccount({
@@ -49,7 +50,7 @@ async function backup(
     timeoutMs: 3_600_000,
     signal,
     root: dir,
-    concurrency: 2,
+    concurrency: concurrency === "auto" ? undefined : concurrency,
     albumLinks: "hardlink",
     originalsOnly: false,
     embed: true,
@@ -75,6 +76,32 @@ Deno.test("backupAccount: a full run saves every photo and video of the account"
     assertEquals(summary.totals.present, photos);
     assertEquals(summary.totals.downloaded, photos);
     assertEquals(flickr.fileRequests().length, photos);
+  });
+});
+
+Deno.test("backupAccount: with no concurrency given, small files raise the downloads at once to 16; a given number is kept", async () => {
+  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  const pace = (reporter: RecordingReporter) =>
+    reporter.messages("detail").filter((m) => m.startsWith("Downloads at"));
+  await withTempDir(async (dir) => {
+    const reporter = new RecordingReporter();
+    const summary = await backup(flickr, dir, undefined, reporter, "auto");
+    assertEquals(summary.result, "complete");
+    const files = flickr.fileRequests();
+    const mean = files.reduce((sum, r) => sum + r.bodyBytes, 0) / files.length;
+    assert(mean < 1_000_000, `the demo's files are small (${mean} bytes)`);
+    assertEquals(pace(reporter).length, 1);
+    assert(
+      pace(reporter)[0]!.startsWith(
+        "Downloads at once: up to 16 (automatic, 4 to 16 by file size;",
+      ),
+      pace(reporter)[0],
+    );
+  });
+  await withTempDir(async (dir) => {
+    const reporter = new RecordingReporter();
+    await backup(flickr, dir, undefined, reporter, 2);
+    assertEquals(pace(reporter), []);
   });
 });
 

@@ -87,7 +87,7 @@ export async function runVerifyCommand(
           apiKey: options.apiKey,
           apiSecret: options.apiSecret,
           quiet,
-          concurrency: options.concurrency ?? 4,
+          concurrency: options.concurrency,
           albumLinks: options.albumLinks ?? "hardlink",
           embed: options.embed ?? true,
           timeout: options.timeout ?? 120,
