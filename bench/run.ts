@@ -600,6 +600,7 @@ function runDetails(run: BackupRun) {
 
 async function plainDownload(
   urls: string[],
+  concurrency = settings.concurrency,
 ): Promise<ProcessRun & { bytes: number; files: number }> {
   const urlsFile = join(tmp, "urls.json");
   await Deno.writeTextFile(urlsFile, JSON.stringify(urls));
@@ -616,7 +617,7 @@ async function plainDownload(
         script,
         urlsFile,
         out,
-        String(settings.concurrency),
+        String(concurrency),
       ],
       cwd: ROOT,
       stdin: "null",
