@@ -139,10 +139,12 @@ export interface BackupFiles {
   ): Promise<void>;
   /** Fsyncs a folder, making the renames into it durable. */
   syncDir(dir: string): Promise<void>;
+  /** `syncDir: false`: the caller fsyncs the folder (default: done here). */
   linkOrCopy(
     source: string,
     dest: string,
     mode: "hardlink" | "copy" | "symlink",
+    options?: { syncDir?: boolean },
   ): Promise<unknown>;
   folderNames(albums: { id: string; title: string }[]): Map<string, string>;
   runQueue<T>(

@@ -122,7 +122,8 @@ export function realFiles(): BackupFiles {
     atomicWriteFile: (path, data, writeOptions) =>
       atomicWriteFile(path, data, writeOptions),
     syncDir: (dir) => fsyncDir(dir),
-    linkOrCopy: (source, dest, mode) => linkOrCopy(source, dest, mode),
+    linkOrCopy: (source, dest, mode, linkOptions) =>
+      linkOrCopy(source, dest, mode, linkOptions),
     folderNames: (albums) => albumFolderNames(albums),
     runQueue: (items, worker, queueOptions) =>
       runQueue(items, worker, queueOptions),

@@ -203,16 +203,19 @@ async function placeCopies(
     const dir = await albumDir(run, place.folder);
     const relPath = `${place.folder}/${fileName}`;
     if (index > 0) {
+      // The folder is fsynced with the batch (below).
       await files.linkOrCopy(
         saved.path,
         join(dir, fileName),
         run.options.albumLinks,
+        { syncDir: false },
       );
       if (xmpSidecar) {
         await files.linkOrCopy(
           xmpSidecar,
           join(dir, `${fileName}.xmp`),
           "copy",
+          { syncDir: false },
         );
       }
     }
