@@ -75,7 +75,9 @@ export async function finishPhoto(
     meta,
   );
   // An imported photo's sidecar keeps the facts only the export has.
-  const previous = await readSidecar(root, recordedRel || saved.relPath);
+  const previous = saved.noSidecar && !recordedRel
+    ? undefined
+    : await readSidecar(root, recordedRel || saved.relPath);
   const sidecar = JSON.stringify(
     keepExportFacts(
       buildSidecar({

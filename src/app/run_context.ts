@@ -145,10 +145,14 @@ export async function albumDir(
   return dir;
 }
 
-/** A folder's media file names, and its part files and resume data. */
+/**
+ * A folder's media file names, its JSON sidecars, and its part files and
+ * resume data.
+ */
 export interface FolderListing {
   dir: string;
   files: Set<string>;
+  sidecars: Set<string>;
   parts: Set<string>;
 }
 
@@ -164,6 +168,12 @@ export interface SavedFile {
    * writes them there once (with the metadata).
    */
   pending?: Uint8Array;
+  /**
+   * True when no sidecar can be beside `path` from before this run (its
+   * folder was listed without one, or did not exist): finishing does not
+   * look for one to carry facts from.
+   */
+  noSidecar?: boolean;
 }
 
 /** A failure that another try later may not repeat (network, 5xx, 429). */

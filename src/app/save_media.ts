@@ -256,12 +256,15 @@ export function mediaNames(
       const dir = await pathInside(run.options.root, folder);
       await refuseLink(dir, "folder");
       const files = new Set<string>();
+      const sidecars = new Set<string>();
       const parts = new Set<string>();
       try {
         for await (const entry of localFiles.readDir(dir)) {
           const name = entry.name;
           if (name.endsWith(PART_SUFFIX) || name.endsWith(PART_META_SUFFIX)) {
             parts.add(name);
+          } else if (name.endsWith(".json") && entry.isFile) {
+            sidecars.add(name);
           } else if (
             entry.isFile && !name.endsWith(".json") &&
             !name.endsWith(".xmp") && !name.startsWith(".")
@@ -271,7 +274,7 @@ export function mediaNames(
         if (isNotFound(error)) return undefined;
         throw error;
       }
-      return { dir, files, parts };
+      return { dir, files, sidecars, parts };
     })();
     run.listings.set(folder, listing);
   }
@@ -348,6 +351,10 @@ export async function fetchSource(
     path = target;
   }
   run.totals.downloaded++;
+  // A fresh download's folder was listed (or did not exist) when the run
+  // first looked: no sidecar of its name there means none from before.
+  const noSidecar = fresh &&
+    !(await run.listings.get(folder))?.sidecars.has(`${relName}.json`);
   const variant: SavedVariant = {
     kind: source.kind,
     label: source.label,
@@ -364,6 +371,7 @@ export async function fetchSource(
     finalBytes: result.bytes,
     finalSha256: result.sha256,
     ...(result.body ? { pending: result.body } : {}),
+    ...(noSidecar ? { noSidecar } : {}),
   };
 }
 
