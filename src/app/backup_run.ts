@@ -18,6 +18,7 @@ import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import { type DownloadPace, downloadPace } from "../download/download_pace.ts";
 import { STATE_FILE, StateStore } from "../state/state_store.ts";
+import type { PlannedItem } from "../state/state_items.ts";
 import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { StateBatch } from "./state_batch.ts";
 import { photoPageUrl, SIDECAR_SCHEMA_VERSION } from "./sidecar.ts";
@@ -195,33 +196,33 @@ async function listAccount(
   return { full, flickrCount: person.photosCount };
 }
 
-/** What the downloads do: photos to fetch, then done ones to update. */
+/**
+ * What the downloads do: photos to fetch, then done ones to update. The
+ * plan is kept in the state and read a page at a time as the queue goes,
+ * so that no list of the whole account is held in memory.
+ */
 function planWork(
   run: RunContext,
   full: boolean,
   flickrCount: number | undefined,
-): { id: string; refresh: boolean }[] {
+): Iterable<{ id: string; refresh: boolean }> {
   const { reporter } = run.deps;
-  const todo = run.store.photosToProcess(run.runId);
-  const refresh = run.store.photosToRefresh(run.runId);
   // Sidecars of an older schema are rewritten in place (no download).
   const schema = String(SIDECAR_SCHEMA_VERSION);
-  if (run.store.getMeta(SIDECAR_SCHEMA_KEY) !== schema) {
-    const stale = run.store.donePhotos(run.runId).filter((id) =>
-      !refresh.includes(id)
-    );
-    if (stale.length === 0) run.store.setMeta(SIDECAR_SCHEMA_KEY, schema);
-    for (const id of stale) run.upgrading.add(id);
-    refresh.push(...stale);
-    if (stale.length) {
+  const upgrade = run.store.getMeta(SIDECAR_SCHEMA_KEY) !== schema;
+  const planned = run.store.planWork(run.runId, upgrade);
+  if (upgrade) {
+    if (planned.upgrade === 0) run.store.setMeta(SIDECAR_SCHEMA_KEY, schema);
+    else {
       reporter.info(
-        `Upgrading the sidecars and metadata of ${stale.length} item(s) to sidecar schema ${schema} (no download)`,
+        `Upgrading the sidecars and metadata of ${planned.upgrade} item(s) to sidecar schema ${schema} (no download)`,
       );
     }
   }
+  const updates = planned.refresh + planned.upgrade;
   const counts = run.store.counts(run.runId);
   run.totals.listed = counts.total;
-  run.totals.alreadyDone = counts.total - todo.length;
+  run.totals.alreadyDone = counts.total - planned.todo;
   if (
     full && flickrCount !== undefined &&
     flickrCount !== counts.total
@@ -232,23 +233,40 @@ function planWork(
     );
   }
   reporter.info(
-    `${counts.total} photos and videos on Flickr: ${run.totals.alreadyDone} already backed up, ${todo.length} to fetch${
-      refresh.length ? `, ${refresh.length} to update` : ""
+    `${counts.total} photos and videos on Flickr: ${run.totals.alreadyDone} already backed up, ${planned.todo} to fetch${
+      updates ? `, ${updates} to update` : ""
     }`,
   );
 
   run.progress = {
     done: 0,
-    total: todo.length + refresh.length,
+    total: planned.todo + updates,
     failed: 0,
     bytes: 0,
   };
   reporter.progress(run.progress);
-  return [
-    ...todo.map((id) => ({ id, refresh: false })),
-    ...refresh.map((id) => ({ id, refresh: true })),
-  ];
+  return plannedItems(run);
 }
+
+/** Items of the run's plan, a page at a time. */
+function* plannedItems(
+  run: RunContext,
+): Generator<{ id: string; refresh: boolean }> {
+  let after: PlannedItem | undefined;
+  for (;;) {
+    const page = run.store.plannedWork(after, PLAN_PAGE);
+    for (const item of page) {
+      // Known as an upgrade from here on (its job and the end of the run).
+      if (item.kind === "upgrade") run.upgrading.add(item.id);
+      yield { id: item.id, refresh: item.kind !== "todo" };
+    }
+    after = page.at(-1);
+    if (page.length < PLAN_PAGE) return;
+  }
+}
+
+/** Planned items read from the state at a time. */
+const PLAN_PAGE = 500;
 
 /** One attempt at a run: list, plan, download and finish, summarize. */
 async function runOnce(

@@ -45,10 +45,12 @@ export function readAlbumIndex(path: string): AlbumIndex | undefined {
       gone: Number(row.deleted_on_flickr) === 1,
     }));
     const members = new Map<string, string[]>();
+    // Row by row (iterate, not all): an array of every row of a large
+    // account costs several times the map built from it.
     for (
       const row of db.prepare(
         "SELECT album_id, photo_id FROM memberships ORDER BY album_id, position",
-      ).all() as Record<string, unknown>[]
+      ).iterate() as Iterable<Record<string, unknown>>
     ) {
       const list = members.get(String(row.album_id)) ?? [];
       list.push(String(row.photo_id));
@@ -58,7 +60,7 @@ export function readAlbumIndex(path: string): AlbumIndex | undefined {
     for (
       const row of db.prepare(
         "SELECT id, rel_path FROM photos WHERE rel_path != ''",
-      ).all() as Record<string, unknown>[]
+      ).iterate() as Iterable<Record<string, unknown>>
     ) {
       primary.set(String(row.id), String(row.rel_path).replaceAll("\\", "/"));
     }

@@ -131,7 +131,7 @@ export class AlbumsState extends RunsState {
     });
   }
 
-  /** The album signature of one photo as of `runId` (see photosToRefresh). */
+  /** The album signature of one photo as of `runId` (see planWork). */
   albumSignature(photoId: string, runId: number): string {
     const row = this.stmt(
       `SELECT ${ALBUM_SIGNATURE_SQL} AS sig FROM photos WHERE id = ?`,

@@ -15,6 +15,16 @@ import {
   toPhotoRow,
 } from "./state_rows.ts";
 
+/** What a planned item needs: see {@link ItemsState.planWork}. */
+export type WorkKind = "todo" | "refresh" | "upgrade";
+const WORK_KINDS: readonly WorkKind[] = ["todo", "refresh", "upgrade"];
+
+/** One item of a run's plan. */
+export interface PlannedItem {
+  kind: WorkKind;
+  id: string;
+}
+
 /** {@link AlbumsState} plus photos. */
 export class ItemsState extends AlbumsState {
   /** Carries every photo still on Flickr into `runId` (incremental runs). */
@@ -91,20 +101,6 @@ export class ItemsState extends AlbumsState {
   }
 
   /**
-   * Done photos seen in `runId` whose files or sidecars are stale: Flickr
-   * metadata changed since it was applied, or their albums (ids, titles,
-   * folders) differ from what their placements and sidecars show.
-   */
-  photosToRefresh(runId: number): string[] {
-    return (this.stmt(
-      `SELECT id FROM photos
-       WHERE seen_run = ? AND status = 'done' AND (
-         last_update > applied_update OR applied_albums != ${ALBUM_SIGNATURE_SQL}
-       ) ORDER BY id`,
-    ).all(runId, runId) as { id: string }[]).map((row) => row.id);
-  }
-
-  /**
    * Records a photo seen in a listing. Keeps the download state; a changed
    * original secret sends the photo back to `pending`.
    */
@@ -151,11 +147,73 @@ export class ItemsState extends AlbumsState {
     ).all(runId) as { id: string }[]).map((row) => row.id);
   }
 
-  /** Ids of done photos seen in `runId`. */
-  donePhotos(runId: number): string[] {
-    return (this.stmt(
-      `SELECT id FROM photos WHERE seen_run = ? AND status = 'done' ORDER BY id`,
-    ).all(runId) as { id: string }[]).map((row) => row.id);
+  /**
+   * Snapshots the work of run `runId` in a temporary table, in the order a
+   * run does it: photos seen that still need work (`todo`, see
+   * {@link photosToProcess}), done ones whose files or sidecars are stale
+   * (`refresh`: Flickr's metadata changed since it was applied, or their
+   * albums differ from what their placements and sidecars show) and, with
+   * `upgrade`, every other done one
+   * (`upgrade`: sidecars of an older schema). Read back a page at a time
+   * with {@link plannedWork}, so that planning a run holds no list of the
+   * whole account in memory.
+   */
+  planWork(runId: number, upgrade: boolean): Record<WorkKind, number> {
+    this.db.exec(
+      `CREATE TEMP TABLE IF NOT EXISTS work_plan (
+         kind INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, id)
+       ) WITHOUT ROWID`,
+    );
+    this.stmt("DELETE FROM temp.work_plan").run();
+    this.stmt(
+      `INSERT INTO temp.work_plan(kind, id) SELECT 0, id FROM photos
+       WHERE seen_run = ? AND status != 'done' AND deleted_on_flickr = 0`,
+    ).run(runId);
+    this.stmt(
+      `INSERT INTO temp.work_plan(kind, id) SELECT 1, id FROM photos
+       WHERE seen_run = ? AND status = 'done' AND (
+         last_update > applied_update OR applied_albums != ${ALBUM_SIGNATURE_SQL})`,
+    ).run(runId, runId);
+    if (upgrade) {
+      this.stmt(
+        `INSERT INTO temp.work_plan(kind, id) SELECT 2, id FROM photos
+         WHERE seen_run = ? AND status = 'done'
+           AND id NOT IN (SELECT id FROM temp.work_plan WHERE kind = 1)`,
+      ).run(runId);
+    }
+    const counts: Record<WorkKind, number> = {
+      todo: 0,
+      refresh: 0,
+      upgrade: 0,
+    };
+    for (
+      const row of this.stmt(
+        "SELECT kind, count(*) AS n FROM temp.work_plan GROUP BY kind",
+      ).all() as { kind: number; n: number }[]
+    ) counts[WORK_KINDS[row.kind]!] = Number(row.n);
+    return counts;
+  }
+
+  /**
+   * Up to `limit` items of the plan {@link planWork} made, after `after`
+   * (none: from the start): todo, then refresh, then upgrade, each by id.
+   */
+  plannedWork(
+    after: PlannedItem | undefined,
+    limit: number,
+  ): PlannedItem[] {
+    const rows = this.stmt(
+      `SELECT kind, id FROM temp.work_plan WHERE (kind, id) > (?, ?)
+       ORDER BY kind, id LIMIT ?`,
+    ).all(
+      after ? WORK_KINDS.indexOf(after.kind) : -1,
+      after?.id ?? "",
+      limit,
+    ) as { kind: number; id: string }[];
+    return rows.map((row) => ({
+      kind: WORK_KINDS[row.kind]!,
+      id: String(row.id),
+    }));
   }
 
   /** Marks a photo durable: file, sidecar and links are on disk. */

@@ -134,3 +134,63 @@ Deno.test("StateStore.transaction() rolls back on error", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("StateStore plans a run's work in order and reads it back a page at a time", async () => {
+  const dir = await tempDir();
+  try {
+    const store = StateStore.open(`${dir}/s.sqlite`);
+    const run = store.beginRun(1);
+    const done = (id: string) =>
+      store.markDone(id, {
+        variant: "original",
+        relPath: `Unsorted/${id}.jpg`,
+        bytes: 1,
+        sha256: "x",
+        appliedUpdate: 100,
+        sourceBytes: 1,
+        sourceSha256: "x",
+        placements: [],
+      });
+    for (const id of ["5", "4", "3", "2", "1"]) {
+      store.recordListedPhoto(listed(id), "{}", run);
+    }
+    for (const id of ["2", "4", "5"]) done(id);
+    // Changed on Flickr since its metadata was applied: to refresh.
+    store.recordListedPhoto({ ...listed("4"), lastUpdate: 200 }, "{}", run);
+    const readAll = () => {
+      const items: string[] = [];
+      let after;
+      for (;;) {
+        const page = store.plannedWork(after, 2);
+        items.push(...page.map((item) => `${item.kind} ${item.id}`));
+        after = page.at(-1);
+        if (page.length < 2) return items;
+      }
+    };
+
+    assertEquals(store.planWork(run, true), {
+      todo: 2,
+      refresh: 1,
+      upgrade: 2,
+    });
+    // A snapshot: work done meanwhile does not change what is read back.
+    done("1");
+    assertEquals(readAll(), [
+      "todo 1",
+      "todo 3",
+      "refresh 4",
+      "upgrade 2",
+      "upgrade 5",
+    ]);
+
+    assertEquals(store.planWork(run, false), {
+      todo: 1,
+      refresh: 1,
+      upgrade: 0,
+    });
+    assertEquals(readAll(), ["todo 3", "refresh 4"]);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
