@@ -154,7 +154,7 @@ async function embedFile(
 }
 
 /** What the run records of an embedding. */
-function outcomeOf(result: EmbedResult): EmbedOutcome {
+export function outcomeOf(result: EmbedResult): EmbedOutcome {
   const sidecar = result.sidecar;
   return {
     status: result.status,

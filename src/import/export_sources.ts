@@ -10,6 +10,7 @@
 import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
+import { writeAll } from "../platform/fs.ts";
 import {
   configure,
   type FileEntry,
@@ -74,24 +75,26 @@ class FileHandleReader extends Reader<Deno.FsFile> {
     this.#file = file;
     this.size = size;
   }
-  override async readUint8Array(
-    offset: number,
-    length: number,
-  ): Promise<Uint8Array> {
-    return await readAt(this.#file, offset, new Uint8Array(length));
+  override readUint8Array(offset: number, length: number): Promise<Uint8Array> {
+    return Promise.resolve(readAt(this.#file, offset, new Uint8Array(length)));
   }
 }
 
-/** Fills `out` from `offset` of `file`; shorter at the end of the file. */
-async function readAt(
+/**
+ * Fills `out` from `offset` of `file`; shorter at the end of the file.
+ * Synchronous on purpose: an import is one flow of reads and writes, and
+ * a sync read on the main thread neither hops to Deno's blocking thread
+ * pool nor grows that pool's malloc arenas (the import's peak RSS).
+ */
+function readAt(
   file: Deno.FsFile,
   offset: number,
   out: Uint8Array,
-): Promise<Uint8Array> {
-  await file.seek(offset, Deno.SeekMode.Start);
+): Uint8Array {
+  file.seekSync(offset, Deno.SeekMode.Start);
   let read = 0;
   while (read < out.length) {
-    const n = await file.read(out.subarray(read));
+    const n = file.readSync(out.subarray(read));
     if (n === null) break;
     read += n;
   }
@@ -257,39 +260,57 @@ async function walk(
 /** The text of an entry (JSON files), CRC-checked. */
 export async function readEntryText(data: EntryData): Promise<string> {
   if (typeof data === "string") return await Deno.readTextFile(data);
-  const file = zipFileOf.get(data);
-  const plain = !data.encrypted && data.diskNumberStart === 0 &&
-    (data.compressionMethod === 0 || data.compressionMethod === 8) &&
-    data.compressedSize <= SMALL_ENTRY && data.uncompressedSize <= SMALL_ENTRY;
-  if (!file || !plain) {
-    return await data.getData(new TextWriter(), { checkSignature: true });
-  }
-  return decoder.decode(await readSmallEntry(file, data));
+  const bytes = readSmall(data, SMALL_ENTRY);
+  if (bytes) return decoder.decode(bytes);
+  return await data.getData(new TextWriter(), { checkSignature: true });
+}
+
+/**
+ * A photo's bytes in memory when its entry is at most `limit` bytes (then
+ * tagged in memory and written once), else `undefined` (streamed with
+ * {@link copyEntryTo}). The bytes of a stored entry are a view of a buffer
+ * reused by the next read: use them before reading another entry.
+ */
+export async function readEntryBytes(
+  data: EntryData,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  if (typeof data !== "string") return readSmall(data, limit);
+  const info = await Deno.stat(data);
+  return info.size <= limit ? await Deno.readFile(data) : undefined;
 }
 
 /** Up to this size a plain entry is read whole, without zip.js's streams. */
 const SMALL_ENTRY = 8 * 1024 * 1024;
 const decoder = new TextDecoder();
 const localHeader = new Uint8Array(30);
+/** Raw entry bytes of each read, reused (grown up to {@link SCRATCH_MAX}). */
+let scratch = new Uint8Array(64 * 1024);
+const SCRATCH_MAX = 8 * 1024 * 1024;
+
+/** A stored or deflated entry of at most `limit` bytes, read whole. */
+function readSmall(entry: FileEntry, limit: number): Uint8Array | undefined {
+  const file = zipFileOf.get(entry);
+  const plain = file && !entry.encrypted && entry.diskNumberStart === 0 &&
+    (entry.compressionMethod === 0 || entry.compressionMethod === 8) &&
+    entry.compressedSize <= limit && entry.uncompressedSize <= limit;
+  return plain ? readSmallEntry(file, entry) : undefined;
+}
 
 /**
  * A small stored or deflated entry in two reads (local header, then data),
  * inflated in one call and CRC-checked. zip.js's streams make ~30 KB of
  * garbage per entry, which V8 lets pile up in old space over a big import.
  */
-async function readSmallEntry(
-  file: Deno.FsFile,
-  entry: FileEntry,
-): Promise<Uint8Array> {
-  const head = await readAt(file, entry.offset, localHeader);
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  if (head.length < 30 || view.getUint32(0, true) !== 0x04034b50) {
-    throw new Error("Local file header not found");
+function readSmallEntry(file: Deno.FsFile, entry: FileEntry): Uint8Array {
+  const start = dataStart(file, entry);
+  const size = entry.compressedSize;
+  if (size > scratch.length && size <= SCRATCH_MAX) {
+    scratch = new Uint8Array(Math.max(size, scratch.length * 2));
   }
-  const start = entry.offset + 30 + view.getUint16(26, true) +
-    view.getUint16(28, true);
-  const raw = await readAt(file, start, new Uint8Array(entry.compressedSize));
-  if (raw.length < entry.compressedSize) {
+  const into = size <= scratch.length ? scratch : new Uint8Array(size);
+  const raw = readAt(file, start, into.subarray(0, size));
+  if (raw.length < size) {
     throw new Error("the entry is cut short (end of the zip reached)");
   }
   let bytes: Uint8Array;
@@ -307,9 +328,56 @@ async function readSmallEntry(
   return bytes;
 }
 
+/** Where an entry's data starts (after its local header). */
+function dataStart(file: Deno.FsFile, entry: FileEntry): number {
+  const head = readAt(file, entry.offset, localHeader);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  if (head.length < 30 || view.getUint32(0, true) !== 0x04034b50) {
+    throw new Error("Local file header not found");
+  }
+  return entry.offset + 30 + view.getUint16(26, true) +
+    view.getUint16(28, true);
+}
+
+/**
+ * Writes `bytes` to a new file `dest` (created, never overwritten) with
+ * `mtime` as its access and modification time, and syncs it; on any error
+ * the file is removed. Synchronous like {@link readAt}.
+ */
+export function writeNewFile(
+  dest: string,
+  bytes: Uint8Array,
+  mtime: Date | undefined,
+): void {
+  const out = Deno.openSync(dest, { write: true, createNew: true });
+  try {
+    let offset = 0;
+    while (offset < bytes.length) {
+      offset += out.writeSync(bytes.subarray(offset));
+    }
+    if (mtime) out.utimeSync(mtime, mtime);
+    out.syncSync();
+    out.close();
+  } catch (error) {
+    try {
+      out.close();
+    } catch {
+      // already closed
+    }
+    try {
+      Deno.removeSync(dest);
+    } catch {
+      // never created or already gone
+    }
+    throw error;
+  }
+}
+
 /**
  * Streams an entry into a new file `dest` (created, never overwritten),
  * hashing while writing, and syncs it. On any error the file is removed.
+ * A folder's file or a stored entry is copied through one reused buffer;
+ * other entries through zip.js's streams.
  */
 export async function copyEntryTo(
   data: EntryData,
@@ -320,25 +388,39 @@ export async function copyEntryTo(
   let bytes = 0;
   const out = await Deno.open(dest, { write: true, createNew: true });
   try {
-    const writer = out.writable.getWriter();
-    const sink = new WritableStream<Uint8Array>({
-      async write(chunk) {
-        if (signal?.aborted) throw signal.reason;
-        hash.update(chunk);
-        bytes += chunk.byteLength;
-        await writer.write(chunk);
-      },
-    });
     if (typeof data === "string") {
       using input = await Deno.open(data, { read: true });
-      await input.readable.pipeTo(sink);
+      bytes = await copyRange(input, 0, Infinity, out, hash, signal);
+    } else if (storedPlain(data)) {
+      const file = zipFileOf.get(data)!;
+      bytes = await copyRange(
+        file,
+        dataStart(file, data),
+        data.compressedSize,
+        out,
+        hash,
+        signal,
+        data.crc32,
+      );
     } else {
-      // No `signal` option: zip.js would keep a listener on the run's signal
-      // per entry; the sink checks it instead.
+      const writer = out.writable.getWriter();
+      const sink = new WritableStream<Uint8Array>({
+        async write(chunk) {
+          if (signal?.aborted) throw signal.reason;
+          hash.update(chunk);
+          bytes += chunk.byteLength;
+          await writer.write(chunk);
+        },
+      });
+      // No `signal` option: zip.js would keep a listener on the run's
+      // signal per entry; the sink checks it instead.
       await data.getData(sink, { checkSignature: true });
+      await out.sync();
+      await writer.close();
+      return { bytes, sha256: hash.digest("hex") };
     }
     await out.sync();
-    await writer.close();
+    out.close();
   } catch (error) {
     try {
       out.close();
@@ -349,6 +431,53 @@ export async function copyEntryTo(
     throw error;
   }
   return { bytes, sha256: hash.digest("hex") };
+}
+
+/** One buffer for every streamed copy (an import copies one file at a time). */
+const copyBuffer = new Uint8Array(1024 * 1024);
+
+/** A stored entry that {@link copyEntryTo} can copy straight from the zip. */
+function storedPlain(entry: FileEntry): boolean {
+  return zipFileOf.has(entry) && !entry.encrypted &&
+    entry.diskNumberStart === 0 && entry.compressionMethod === 0 &&
+    entry.compressedSize === entry.uncompressedSize;
+}
+
+/**
+ * Copies `length` bytes (to the end when Infinity) from `start` of `input`
+ * to `out` through {@link copyBuffer}, hashing them; when `crc` is given,
+ * the bytes must be exactly `length` and match it.
+ */
+async function copyRange(
+  input: Deno.FsFile,
+  start: number,
+  length: number,
+  out: Deno.FsFile,
+  hash: { update(data: Uint8Array): unknown },
+  signal: AbortSignal | undefined,
+  crc?: number,
+): Promise<number> {
+  await input.seek(start, Deno.SeekMode.Start);
+  let copied = 0;
+  let sum = 0;
+  while (copied < length) {
+    if (signal?.aborted) throw signal.reason;
+    const want = Math.min(copyBuffer.length, length - copied);
+    const n = await input.read(copyBuffer.subarray(0, want));
+    if (n === null) break;
+    const chunk = copyBuffer.subarray(0, n);
+    hash.update(chunk);
+    if (crc !== undefined) sum = crc32(chunk, sum);
+    await writeAll(out, chunk);
+    copied += n;
+  }
+  if (crc !== undefined && copied < length) {
+    throw new Error("the entry is cut short (end of the zip reached)");
+  }
+  if (crc !== undefined && sum !== crc) {
+    throw new Error("the entry is damaged (its CRC-32 does not match)");
+  }
+  return copied;
 }
 
 /** The first `length` bytes of an entry (format and pixel size checks). */

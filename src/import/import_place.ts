@@ -9,9 +9,14 @@
  */
 
 import { dirname } from "node:path";
+import { createHash } from "node:crypto";
 import type { FlickrPhoto } from "../flickr/api_types.ts";
 import { breakHardLinks, embedInput, UNSORTED } from "../app/backup_run.ts";
 import { buildSidecar, type SavedVariant } from "../app/sidecar.ts";
+import { outcomeOf } from "../app/compose.ts";
+import type { EmbedOutcome } from "../app/backup_ports.ts";
+import { embedJpegBytes, SMALL_FILE_BYTES } from "../metadata/embed_small.ts";
+import { dateResolutionToLocalDate } from "../metadata/fields.ts";
 import { classifyFsError, tempPathFor } from "../platform/fs.ts";
 import { folderInside, pathInside } from "../platform/safe_path.ts";
 import { AppError, ExitCode } from "../errors.ts";
@@ -19,7 +24,9 @@ import {
   copyEntryTo,
   type EntryData,
   readDataHead,
+  readEntryBytes,
   readEntryHead,
+  writeNewFile,
 } from "./export_sources.ts";
 import { extensionOf } from "./export_json.ts";
 import { pixelSize } from "../pixels.ts";
@@ -101,7 +108,20 @@ async function place(
   const canonicalRel = `${folders[0]!.folder}/${fileName}`;
   const canonical = await pathInside(root, canonicalRel);
 
+  const owner = {
+    nsid: ctx.owner.nsid,
+    username: ctx.owner.username,
+    ...(ctx.owner.realname ? { realname: ctx.owner.realname } : {}),
+  };
+  const photo: FlickrPhoto = {
+    ...info,
+    ...(info.pathAlias || !ctx.owner.pathAlias
+      ? {}
+      : { pathAlias: ctx.owner.pathAlias }),
+  };
   let variant: SavedVariant & { source: "api" | "export" };
+  let pixels: { width: number; height: number } | undefined;
+  let taggedOutcome: EmbedOutcome | undefined;
   let finalBytes: number;
   let finalSha: string;
   let changedFile = false;
@@ -140,7 +160,28 @@ async function place(
   } else {
     await folderInside(root, folders[0]!.folder);
     const temp = tempPathFor(canonical);
-    const copied = await copyEntryTo(data, temp, ctx.options.signal);
+    // A photo of a few MB is read whole, tagged in memory and written
+    // once; anything bigger is streamed, then tagged on disk below.
+    const whole = await readEntryBytes(data, SMALL_FILE_BYTES);
+    let copied: { bytes: number; sha256: string };
+    if (whole) {
+      copied = {
+        bytes: whole.length,
+        sha256: createHash("sha256").update(whole).digest("hex"),
+      };
+      pixels = pixelSize(whole.subarray(0, HEAD_BYTES));
+      const tagged = ctx.options.embed
+        ? embedJpegBytes(whole, embedInput(photo, owner))
+        : undefined;
+      if (tagged) taggedOutcome = outcomeOf(tagged.result);
+      writeNewFile(
+        temp,
+        tagged?.next ?? whole,
+        tagged ? dateResolutionToLocalDate(tagged.result.date) : undefined,
+      );
+    } else {
+      copied = await copyEntryTo(data, temp, ctx.options.signal);
+    }
     if (copied.bytes !== entry.size) {
       await Deno.remove(temp).catch(() => undefined);
       throw new AppError(
@@ -155,7 +196,9 @@ async function place(
       ctx.totals.replaced++;
     }
     await Deno.rename(temp, canonical);
-    const pixels = pixelSize(await readEntryHead(canonical, HEAD_BYTES));
+    if (!whole) {
+      pixels = pixelSize(await readEntryHead(canonical, HEAD_BYTES));
+    }
     variant = {
       kind: "original",
       label: "export",
@@ -184,18 +227,8 @@ async function place(
     });
   }
 
-  // Metadata into the file, then sidecars and album copies.
-  const owner = {
-    nsid: ctx.owner.nsid,
-    username: ctx.owner.username,
-    ...(ctx.owner.realname ? { realname: ctx.owner.realname } : {}),
-  };
-  const photo: FlickrPhoto = {
-    ...info,
-    ...(info.pathAlias || !ctx.owner.pathAlias
-      ? {}
-      : { pathAlias: ctx.owner.pathAlias }),
-  };
+  // Metadata into the file (done above for a photo tagged in memory),
+  // then sidecars and album copies.
   let embedded: {
     status: "written" | "unchanged" | "skipped" | "xmp-sidecar" | "disabled";
     warnings: string[];
@@ -209,7 +242,8 @@ async function place(
   let xmpSidecar: string | undefined;
   if (ctx.options.embed) {
     const meta = embedInput(photo, owner);
-    let outcome = await ctx.deps.files.embedMetadata(canonical, meta);
+    let outcome = taggedOutcome ??
+      await ctx.deps.files.embedMetadata(canonical, meta);
     if (
       outcome.status === "skipped" &&
       outcome.warnings.some((w) => w.includes("hard links"))
