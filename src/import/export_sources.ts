@@ -11,6 +11,7 @@ import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
 import { writeAll } from "../platform/fs.ts";
+import { collectGarbage, GC_EVERY } from "./collect_garbage.ts";
 import {
   configure,
   type FileEntry,
@@ -110,6 +111,13 @@ export class ExportSources implements AsyncDisposable {
   #zips: { reader: ZipReader<unknown>; file: Deno.FsFile }[] = [];
   #readers = new Map<ExportSource, ZipReader<unknown>>();
   #files = new Map<ExportSource, Deno.FsFile>();
+  /** Entries listed or handed out so far (see {@link collectGarbage}). */
+  #seen = 0;
+
+  /** Counts one entry; a full GC every {@link GC_EVERY}. */
+  #pace(): void {
+    if (++this.#seen % GC_EVERY === 0) collectGarbage();
+  }
 
   /** Opens every path (zip or folder); unreadable zips are marked damaged. */
   static async open(paths: string[]): Promise<ExportSources> {
@@ -154,6 +162,7 @@ export class ExportSources implements AsyncDisposable {
       let index = 0;
       for await (const entry of reader.getEntriesGenerator()) {
         const at = index++;
+        this.#pace();
         if (entry.directory) continue;
         const name = basename(entry.filename);
         source.entries.push(
@@ -185,6 +194,7 @@ export class ExportSources implements AsyncDisposable {
     const bySource = new Map<ExportSource, Map<number, ExportEntry>>();
     for (const entry of entries) {
       if (typeof entry.ref === "string") {
+        this.#pace();
         yield { entry, data: entry.ref };
         continue;
       }
@@ -203,6 +213,7 @@ export class ExportSources implements AsyncDisposable {
           if (!entry || data.directory) continue;
           wanted.delete(entry.ref as number);
           zipFileOf.set(data, file);
+          this.#pace();
           yield { entry, data };
           if (!wanted.size) break;
         }
