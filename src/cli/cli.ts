@@ -32,8 +32,8 @@ function positiveInt(value: string): number {
 }
 
 /** `--concurrency`: a number fixes the downloads at once; "auto" adapts. */
-function concurrency(value: string): number | undefined {
-  return value === "auto" ? undefined : positiveInt(value);
+function concurrency(value: string): number | "auto" {
+  return value === "auto" ? "auto" : positiveInt(value);
 }
 
 function concurrencyOption(suffix = "") {

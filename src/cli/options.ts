@@ -50,8 +50,8 @@ export const DEFAULT_DIR = "./flickr_backup";
 
 /** Flags of `backup`. */
 export interface BackupCommandOptions extends CommonOptions {
-  /** Downloads at once; undefined: adapted to the file sizes. */
-  concurrency?: number | undefined;
+  /** Downloads at once; "auto" or undefined: adapted to the file sizes. */
+  concurrency?: number | "auto" | undefined;
   albumLinks: "hardlink" | "copy" | "symlink";
   originalsOnly?: true | undefined;
   embed: boolean;

@@ -740,3 +740,23 @@ Deno.test("--originals-only skips what has no original and says so with counts",
     assertEquals(summary.nonOriginal.length, 0);
   });
 });
+
+Deno.test("--concurrency auto (the default) raises the downloads at once for small files and logs it; a number outside 1-32 is refused", async () => {
+  await using flickr = await startFakeFlickr({ account: demoAccount() });
+  await withTempDir(async (dir) => {
+    await signIn(flickr, dir);
+    const result = await backup(flickr, dir, ["--concurrency", "auto"]);
+    assertEquals(result.code, 0, result.stderr + result.stdout);
+    const logPath = /log: (.+)$/m.exec(result.stdout)?.[1];
+    assert(logPath, result.stdout);
+    assertStringIncludes(
+      await Deno.readTextFile(logPath.trim()),
+      "Downloads at once: up to 16 (automatic, 4 to 16 by file size;",
+    );
+    for (const bad of ["0", "33", "many"]) {
+      const refused = await backup(flickr, dir, ["--concurrency", bad]);
+      assertEquals(refused.code, 2, bad);
+      assertStringIncludes(refused.stderr, "1 to 32", bad);
+    }
+  });
+});

@@ -65,7 +65,9 @@ export async function runBackupCommand(
       timeoutMs: options.timeout * 1000,
       signal,
       root: dir,
-      concurrency: options.concurrency,
+      concurrency: options.concurrency === "auto"
+        ? undefined
+        : options.concurrency,
       albumLinks: options.albumLinks,
       originalsOnly: options.originalsOnly ?? false,
       embed: options.embed,

@@ -23,7 +23,7 @@ import {
 /** Flags of `verify`; the backup flags only matter with `--repair`. */
 export interface VerifyCommandOptions extends CommonOptions {
   repair?: true | undefined;
-  concurrency?: number | undefined;
+  concurrency?: number | "auto" | undefined;
   albumLinks?: "hardlink" | "copy" | "symlink" | undefined;
   embed?: boolean | undefined;
   timeout?: number | undefined;
