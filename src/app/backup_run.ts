@@ -278,11 +278,11 @@ async function runOnce(
   const work = planWork(run, full, flickrCount);
   let interrupted = false;
   // Downloads at once: `--concurrency`, or by default adapted to the
-  // files' sizes (download_pace.ts). Twice as many workers: as many
-  // finished files are checked, tagged and recorded meanwhile, outside the
-  // gate, so local work overlaps the network instead of pausing it.
+  // files' sizes (download_pace.ts). More workers than downloads: finished
+  // files are checked, tagged and recorded meanwhile, outside the gate, so
+  // local work overlaps the network instead of pausing it.
   const pace = downloadPace(run.options.concurrency);
-  const workers = pace.cap * 2;
+  const workers = pace.workers;
   run.network = pacedGate(pace);
   try {
     await run.deps.files.runQueue(

@@ -54,6 +54,16 @@ export class DownloadPace {
     this.peak = floor;
   }
 
+  /**
+   * Photos a run works on at once: the most downloads plus `floor` more,
+   * whose files are checked, tagged and recorded while the downloads go on
+   * (twice `--concurrency` when it is given). Every photo being worked on
+   * costs memory, so not twice the cap.
+   */
+  get workers(): number {
+    return this.cap + this.floor;
+  }
+
   /** How many downloads may be in flight now. */
   get limit(): number {
     return this.#limit;

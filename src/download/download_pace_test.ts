@@ -11,6 +11,9 @@ Deno.test("downloadPace(): automatic from 4 to 16, a user's number fixed", () =>
   const auto = downloadPace(undefined);
   assertEquals([auto.floor, auto.cap, auto.limit], [AUTO_FLOOR, AUTO_CAP, 4]);
   assertEquals([AUTO_FLOOR, AUTO_CAP], [4, 16]);
+  // 16 downloads and 4 photos finishing; a given n: n and n more.
+  assertEquals(auto.workers, 20);
+  assertEquals(downloadPace(3).workers, 6);
   for (const n of [1, 4, 8, 32]) {
     const fixed = downloadPace(n);
     assertEquals([fixed.floor, fixed.cap, fixed.limit], [n, n, n]);
