@@ -50,7 +50,7 @@ import {
   XMP_SIGNATURE,
 } from "./jpeg_segments.ts";
 import { findTailPointers, shiftTailPointers } from "./makernote_offsets.ts";
-import { findOurDescription, fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
+import { fitXmpPacket, xmpFieldsFrom } from "./xmp.ts";
 
 /** Byte budgets for our text in EXIF (it is also in XMP and IPTC). */
 export const EXIF_TEXT_LIMITS = {
@@ -84,8 +84,8 @@ export interface JpegRebuild {
 export interface HeaderExpectations {
   /** EXIF values written. */
   exif?: ExifEdit;
-  /** Our XMP description, exactly. */
-  xmpDescription?: string;
+  /** The XMP packet (after the XMP signature), byte for byte. */
+  xmp?: Uint8Array;
   /** True when IPTC was written. */
   iptc: boolean;
 }
@@ -347,7 +347,7 @@ export function rebuildJpegHeader(
         warnings.push(`Left XMP untouched: ${fit.reason}`);
       } else {
         warnings.push(...fit.warnings);
-        const packet = utf8(fit.packet);
+        const packet = fit.bytes ?? utf8(fit.packet);
         const old = xmpAt.length === 1
           ? segmentPayload(bytes, segments[xmpAt[0]!]!).subarray(
             XMP_SIGNATURE.length,
@@ -359,8 +359,9 @@ export function rebuildJpegHeader(
           newXmp = concatBytes([enc(XMP_SIGNATURE), packet]);
           blocks.xmp = "written";
         }
-        const ours = findOurDescription(fit.packet);
-        if (ours !== undefined) expect.xmpDescription = ours;
+        // Our description is in it (fitXmpPacket put it there); the re-read
+        // finds these very bytes.
+        expect.xmp = packet;
       }
     }
   }
@@ -545,15 +546,11 @@ export function verifyJpegHeader(
       return `the new EXIF does not parse (${(error as Error).message})`;
     }
   }
-  if (expect.xmpDescription !== undefined) {
+  if (expect.xmp !== undefined) {
     const at = kinds.indexOf("xmp");
-    const packet = at < 0 ? undefined : decodeUtf8Strict(
-      segmentPayload(bytes, segments[at]!).subarray(XMP_SIGNATURE.length),
-    );
-    if (
-      packet === undefined ||
-      findOurDescription(packet) !== expect.xmpDescription
-    ) {
+    const packet = at < 0 ? undefined : segmentPayload(bytes, segments[at]!)
+      .subarray(XMP_SIGNATURE.length);
+    if (packet === undefined || !bytesEqual(packet, expect.xmp)) {
       return "the new XMP does not hold our description";
     }
   }

@@ -171,5 +171,26 @@ export function mergeXmpPacket(packet: string, fields: XmpFields): string {
 
 /** Builds a fresh packet holding only our description. */
 export function buildXmpPacket(fields: XmpFields): string {
-  return mergeXmpPacket(EMPTY_PACKET, fields);
+  return freshXmpPacket(fields).packet;
 }
+
+/**
+ * A fresh packet holding only our description, and that description: the
+ * very string {@link mergeXmpPacket} makes from {@link EMPTY_PACKET}, built
+ * without parsing anything (a backup's typical photo has no XMP of its own).
+ */
+export function freshXmpPacket(
+  fields: XmpFields,
+): { packet: string; ours: string | undefined } {
+  if (!hasProperties(fields)) return { packet: EMPTY_PACKET, ours: undefined };
+  const insertAt = whitespaceStart(EMPTY_PACKET, EMPTY_RDF_END);
+  const ours = buildDescription(fields, "", false);
+  return {
+    packet: EMPTY_PACKET.slice(0, insertAt) + "\n  " + ours +
+      EMPTY_PACKET.slice(insertAt),
+    ours,
+  };
+}
+
+/** Where `</rdf:RDF>` starts in {@link EMPTY_PACKET}. */
+const EMPTY_RDF_END = EMPTY_PACKET.indexOf("</rdf:RDF>");

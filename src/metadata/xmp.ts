@@ -25,6 +25,7 @@ import type { XmpFields } from "./build_description.ts";
 import { type PreparedFields, TRUNCATION_MARKER } from "./fields.ts";
 import {
   EMPTY_PACKET,
+  freshXmpPacket,
   isOurs,
   mergeXmpPacket,
   rdfShape,
@@ -57,7 +58,13 @@ function stripPadding(packet: string): string {
 
 /** Result of {@link fitXmpPacket}. */
 export type XmpFit =
-  | { kind: "ok"; packet: string; warnings: string[] }
+  | {
+    kind: "ok";
+    packet: string;
+    warnings: string[];
+    /** `packet` in UTF-8, when already encoded. */
+    bytes?: Uint8Array;
+  }
   | { kind: "failed"; reason: string };
 
 /**
@@ -71,6 +78,14 @@ export function fitXmpPacket(
 ): XmpFit {
   const base = existing ?? EMPTY_PACKET;
   const size = (text: string) => utf8(text).length;
+  if (existing === undefined) {
+    // A file with no XMP: our packet is built without parsing anything.
+    const packet = freshXmpPacket(fields).packet;
+    const bytes = utf8(packet);
+    if (bytes.length <= maxBytes) {
+      return { kind: "ok", packet, warnings: [], bytes };
+    }
+  }
   let merged: string;
   try {
     merged = mergeXmpPacket(base, fields);

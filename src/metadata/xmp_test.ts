@@ -11,7 +11,12 @@ import {
   formatXmpCoordinate,
   type XmpFields,
 } from "./build_description.ts";
-import { buildXmpPacket, mergeXmpPacket } from "./merge_xmp_packet.ts";
+import {
+  buildXmpPacket,
+  EMPTY_PACKET,
+  freshXmpPacket,
+  mergeXmpPacket,
+} from "./merge_xmp_packet.ts";
 import { findOurDescription, fitXmpPacket } from "./xmp.ts";
 
 const fields: XmpFields = {
@@ -80,6 +85,22 @@ Deno.test("buildXmpPacket() makes a well-formed packet with our marker", () => {
   assert(packet.includes("<xmp:CreateDate>2019-07</xmp:CreateDate>"));
   assert(packet.includes("<exif:GPSLatitude>48,51.396840N</exif:GPSLatitude>"));
   assert(findOurDescription(packet));
+});
+
+Deno.test("freshXmpPacket() is the merge into an empty packet, built without parsing", () => {
+  for (
+    const f of [
+      fields,
+      { tags: [] },
+      { tags: ["a"], title: "T" },
+      { tags: [], flickrUrl: "https://www.flickr.com/photos/x/1/" },
+    ]
+  ) {
+    const fresh = freshXmpPacket(f);
+    assertEquals(fresh.packet, mergeXmpPacket(EMPTY_PACKET, f));
+    assertEquals(fresh.ours, findOurDescription(fresh.packet));
+  }
+  assertEquals(freshXmpPacket({ tags: [] }).ours, undefined);
 });
 
 Deno.test("mergeXmpPacket() keeps foreign properties and removes owned duplicates", () => {
