@@ -304,7 +304,12 @@ export function rebuildJpegHeader(
     } else if (merged.kind === "unchanged") {
       blocks.exif = "unchanged";
     } else {
-      const problem = crossCheckWithPiexif(tiff, merged.tiff, merged.applied);
+      // A second reader guards the camera's EXIF we merged into. EXIF we
+      // built whole (the file had none) is read back by verifyJpegHeader
+      // and, in the tests, by ExifTool.
+      const problem = tiff
+        ? crossCheckWithPiexif(tiff, merged.tiff, merged.applied)
+        : undefined;
       if (problem) {
         blocks.exif = "kept";
         warnings.push(`Left EXIF untouched: ${problem}`);
