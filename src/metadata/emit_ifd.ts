@@ -104,7 +104,8 @@ export class Encoder {
 
 /** Growable output buffer with random-access patching. */
 export class Sink {
-  #buf = new Uint8Array(4096);
+  #buf = new Uint8Array(1024);
+  #view = new DataView(this.#buf.buffer);
   length = 0;
   /** Fields to fill with IFD0's offset once it is known. */
   ifd0Refs: number[] = [];
@@ -116,12 +117,32 @@ export class Sink {
     const next = new Uint8Array(size);
     next.set(this.#buf.subarray(0, this.length));
     this.#buf = next;
+    this.#view = new DataView(next.buffer);
   }
 
   write(bytes: Uint8Array) {
     this.#ensure(bytes.length);
     this.#buf.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** A 16-bit value in the given byte order (no temporary array). */
+  u16(value: number, little: boolean) {
+    this.#ensure(2);
+    this.#view.setUint16(this.length, value, little);
+    this.length += 2;
+  }
+
+  /** A 32-bit value in the given byte order. */
+  u32(value: number, little: boolean) {
+    this.#ensure(4);
+    this.#view.setUint32(this.length, value, little);
+    this.length += 4;
+  }
+
+  /** Overwrites the 32-bit value at `at`. */
+  patchU32(at: number, value: number, little: boolean) {
+    this.#view.setUint32(at, value, little);
   }
 
   align() {
@@ -141,7 +162,8 @@ export function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
   sink.align();
   const entries = ifd.entries;
   const tableAt = sink.length;
-  sink.write(enc.u16(entries.length));
+  const little = enc.little;
+  sink.u16(entries.length, little);
   const fieldAt: number[] = [];
   for (const entry of entries) {
     if (entry.kind === "raw") {
@@ -152,33 +174,37 @@ export function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
       sink.ifd0Refs.push(sink.length - 4);
       fieldAt.push(-1);
     } else if (entry.kind === "data") {
-      sink.write(enc.u16(entry.tag));
-      sink.write(enc.u16(entry.value.type));
-      sink.write(enc.u32(entry.value.count));
+      sink.u16(entry.tag, little);
+      sink.u16(entry.value.type, little);
+      sink.u32(entry.value.count, little);
       fieldAt.push(sink.length);
-      const inline = new Uint8Array(4);
-      if (entry.value.data.length <= 4) inline.set(entry.value.data);
-      sink.write(inline);
+      const data = entry.value.data;
+      if (data.length === 4) sink.write(data);
+      else {
+        const inline = new Uint8Array(4);
+        if (data.length < 4) inline.set(data);
+        sink.write(inline);
+      }
     } else {
-      sink.write(enc.u16(entry.tag));
-      sink.write(enc.u16(LONG));
-      sink.write(enc.u32(1));
+      sink.u16(entry.tag, little);
+      sink.u16(LONG, little);
+      sink.u32(1, little);
       fieldAt.push(sink.length);
-      sink.write(new Uint8Array(4));
+      sink.u32(0, little);
     }
   }
-  sink.write(enc.u32(ifd.next));
+  sink.u32(ifd.next, little);
   entries.forEach((entry, i) => {
     if (entry.kind === "data" && entry.value.data.length > 4) {
       sink.align();
-      sink.patch(fieldAt[i]!, enc.u32(sink.length));
+      sink.patchU32(fieldAt[i]!, sink.length, little);
       sink.write(entry.value.data);
     }
   });
   entries.forEach((entry, i) => {
     if (entry.kind === "ifd") {
       const at = emitIfd(sink, enc, entry.ifd);
-      sink.patch(fieldAt[i]!, enc.u32(at));
+      sink.patchU32(fieldAt[i]!, at, little);
     }
   });
   return tableAt;
