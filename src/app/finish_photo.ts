@@ -251,7 +251,9 @@ async function removeStaleCopies(
     run.store.goneAlbums().map((album) => album.id),
   );
   const allGone = run.allGoneIds;
-  const previous = run.store.placements(photoId);
+  // Placements are recorded with the photo's path (markDone): a photo with
+  // none recorded has none to look up.
+  const previous = recordedRel ? run.store.placements(photoId) : [];
   const stale = [
     ...previous.map((p) => ({ albumId: p.albumId, relPath: p.relPath })),
   ];
