@@ -284,6 +284,8 @@ export function tempPathFor(filePath: string): string {
  * point.
  */
 export function truncateUtf8(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short names need no encoding.
+  if (text.length * 3 <= maxBytes) return text;
   const encoder = new TextEncoder();
   if (encoder.encode(text).length <= maxBytes) return text;
   let bytes = 0;
@@ -321,7 +323,9 @@ export function writeAllSync(
 
 function randomHex(bytes: number): string {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+  let out = "";
+  for (const b of buf) out += (b < 16 ? "0" : "") + b.toString(16);
+  return out;
 }
 
 function closeQuietly(file: Deno.FsFile | undefined): void {
