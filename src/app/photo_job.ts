@@ -67,7 +67,14 @@ export async function processPhoto(
         () =>
           photo.media === "video"
             ? saveVideo(run, photo, folder, signal, adopt)
-            : savePhoto(run, photo, folder, signal, adopt),
+            : savePhoto(
+              run,
+              photo,
+              folder,
+              signal,
+              adopt,
+              row.status === "failed",
+            ),
         signal,
       );
     }

@@ -62,13 +62,18 @@ const IN_MEMORY_MAX_BYTES = 1_000_000 - 1;
 /** The video route that last gave an original for this account. */
 const VIDEO_ROUTE_KEY = "video_route";
 
-/** A photo's bytes: the listed original or best size, else getSizes. */
+/**
+ * A photo's bytes: the listed original or best size, else getSizes.
+ * `failed`: the photo's state says failed (a part may be left); looked up
+ * when not given.
+ */
 export async function savePhoto(
   run: RunContext,
   photo: FlickrPhoto,
   folder: string,
   signal: AbortSignal,
   adopt: boolean,
+  failed?: boolean,
 ): Promise<SavedFile | undefined> {
   let source = sourceFromListing(photo);
   if (!source) {
@@ -88,6 +93,7 @@ export async function savePhoto(
   }
   return await fetchSource(run, photo, folder, source, "image", signal, {
     adopt,
+    ...(failed !== undefined ? { failed } : {}),
   });
 }
 
@@ -292,7 +298,7 @@ export async function fetchSource(
   source: PhotoSource | (Omit<PhotoSource, "kind"> & { kind: "stream" }),
   expect: "image" | "video",
   signal: AbortSignal,
-  options: { signed?: boolean; adopt?: boolean } = {},
+  options: { signed?: boolean; adopt?: boolean; failed?: boolean } = {},
 ): Promise<SavedFile> {
   if (expect === "image" && options.adopt) {
     const existing = await findExisting(
@@ -320,7 +326,7 @@ export async function fetchSource(
   let relName = `${photo.id}.${planned ?? "download"}`;
   let path = join(dir, relName);
   const fresh = options.adopt === true &&
-    await noPartLeft(run, folder, photo.id, path);
+    await noPartLeft(run, folder, photo.id, path, options.failed);
   const result = await run.deps.downloader.download({
     url: source.url,
     dest: path,
@@ -385,8 +391,9 @@ async function noPartLeft(
   folder: string,
   id: string,
   dest: string,
+  failed = run.store.photo(id)?.status === "failed",
 ): Promise<boolean> {
-  if (run.store.photo(id)?.status === "failed") return false;
+  if (failed) return false;
   const listing = await mediaNames(run, folder);
   const part = basename(partPathsFor(dest).part);
   return !listing?.parts.has(part) && !listing?.parts.has(`${part}.json`);
