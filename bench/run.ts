@@ -22,7 +22,7 @@
  * 7. Streaming: `bench/streaming_bench.ts` (RSS growth of the downloader and
  *    of the fake Flickr moving a few hundred MB), run as a child.
  * 8. Import: `bench/import_bench.ts` (import of export zips vs `unzip` of
- *    the same zips, peak RSS at two zip sizes), run as a child.
+ *    the same zips, peak RSS at three zip sizes), run as a child.
  * 9. Site: the offline site of 10,000 photos (`bench/site_bench.ts`): first
  *    generation time and size, refresh after a no-change run, album page
  *    weight.

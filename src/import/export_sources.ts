@@ -11,7 +11,7 @@ import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
 import { writeAll } from "../platform/fs.ts";
-import { collectGarbage, GC_EVERY } from "./collect_garbage.ts";
+import { collectGarbageIfGrown, GC_CHECK_EVERY } from "./collect_garbage.ts";
 import {
   configure,
   type FileEntry,
@@ -111,12 +111,12 @@ export class ExportSources implements AsyncDisposable {
   #zips: { reader: ZipReader<unknown>; file: Deno.FsFile }[] = [];
   #readers = new Map<ExportSource, ZipReader<unknown>>();
   #files = new Map<ExportSource, Deno.FsFile>();
-  /** Entries listed or handed out so far (see {@link collectGarbage}). */
+  /** Entries listed or handed out so far (see {@link collectGarbageIfGrown}). */
   #seen = 0;
 
-  /** Counts one entry; a full GC every {@link GC_EVERY}. */
+  /** Counts one entry; now and then a look at the heap. */
   #pace(): void {
-    if (++this.#seen % GC_EVERY === 0) collectGarbage();
+    if (++this.#seen % GC_CHECK_EVERY === 0) collectGarbageIfGrown();
   }
 
   /** Opens every path (zip or folder); unreadable zips are marked damaged. */
