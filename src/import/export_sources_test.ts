@@ -1,8 +1,11 @@
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { assert, assertEquals } from "../../tests/assert.ts";
 import { withTempDir } from "../../tests/helpers/backup_fixture.ts";
 import { writeZip } from "../../tests/export_fixture.ts";
+import { exists } from "../platform/fs.ts";
 import {
+  copyEntryTo,
   type ExportEntry,
   ExportSources,
   readEntryText,
@@ -64,6 +67,42 @@ for (const level of [0, 6]) {
       assertEquals(read.get("b.json"), text);
       const damaged = read.get("a.json");
       assert(damaged instanceof Error, "a damaged entry must be an error");
+    });
+  });
+}
+
+for (const level of [0, 6]) {
+  Deno.test(`a big entry (level ${level}) is copied byte for byte with its SHA-256; a damaged one leaves no file`, async () => {
+    await withTempDir(async (dir) => {
+      const path = join(dir, "media.zip");
+      // Over the copy buffer (1 MB): several chunks, the last one short.
+      const big = new Uint8Array(2 * 1024 * 1024 + 12_345);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 9)) & 0xff;
+      await writeZip(path, [["video.mp4", big]], { level });
+      const copy = async (dest: string) => {
+        await using sources = await ExportSources.open([path]);
+        for await (const read of sources.read([...sources.entries()])) {
+          return await copyEntryTo(read.data!, dest);
+        }
+      };
+      const dest = join(dir, "copy.mp4");
+      const copied = await copy(dest);
+      assertEquals(copied?.bytes, big.length);
+      assertEquals(
+        copied?.sha256,
+        createHash("sha256").update(big).digest("hex"),
+      );
+      assertEquals(await Deno.readFile(dest), big);
+
+      // One flipped byte in the last chunk: the copy fails, nothing stays.
+      const zip = await Deno.readFile(path);
+      const at = dataStart(zip, "video.mp4") + (level ? 200 : big.length - 5);
+      zip[at] = zip[at]! ^ 0x55;
+      await Deno.writeFile(path, zip);
+      const again = join(dir, "again.mp4");
+      const failure = await copy(again).then(() => undefined, (e) => e);
+      assert(failure instanceof Error, "a damaged entry must fail");
+      assertEquals(await exists(again), false);
     });
   });
 }
