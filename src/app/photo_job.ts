@@ -9,7 +9,11 @@
 import { exists } from "../platform/fs.ts";
 import type { FlickrPhoto } from "../flickr/api_types.ts";
 import { AppError, ExitCode } from "../errors.ts";
-import type { PhotoRow } from "../state/state_store.ts";
+import {
+  type AlbumRow,
+  albumSignatureOf,
+  type PhotoRow,
+} from "../state/state_store.ts";
 import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { photoPageUrl, type SavedVariant } from "./sidecar.ts";
 import { isFlickrId, pathInside } from "../platform/safe_path.ts";
@@ -103,7 +107,7 @@ export async function processPhoto(
       saved,
       row.relPath,
     );
-    await recordDone(run, row, photo, saved, placements, refresh);
+    await recordDone(run, row, photo, saved, placements, refresh, albums);
   } catch (error) {
     recordFailure(run, id, url, refresh, error, signal);
   } finally {
@@ -119,6 +123,7 @@ async function recordDone(
   saved: SavedFile,
   placements: { albumId: string; relPath: string }[],
   refresh: boolean,
+  albums: readonly AlbumRow[],
 ): Promise<void> {
   const id = row.id;
   const done = {
@@ -131,7 +136,9 @@ async function recordDone(
     bytes: saved.finalBytes,
     sha256: saved.finalSha256,
     appliedUpdate: photo.lastUpdate ?? 0,
-    appliedAlbums: run.store.albumSignature(id, run.runId),
+    // The albums this job read (album folders and titles are settled
+    // before any photo job starts): the signature without another query.
+    appliedAlbums: albumSignatureOf(albums),
     sourceBytes: saved.variant.bytes,
     sourceSha256: saved.variant.sha256Downloaded,
     savedJson: JSON.stringify(saved.variant),

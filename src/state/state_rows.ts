@@ -79,6 +79,14 @@ export const ALBUM_SIGNATURE_SQL =
   WHERE m.photo_id = photos.id AND m.seen_run = ?
   ORDER BY a.position, a.id)), '')`;
 
+/**
+ * {@link ALBUM_SIGNATURE_SQL} of albums already read in album order (as
+ * `albumsOf` returns them): the same string without another query.
+ */
+export function albumSignatureOf(albums: readonly AlbumRow[]): string {
+  return albums.map((a) => `${a.id}|${a.folder}|${a.title}`).join("\n");
+}
+
 export function toAlbumRow(row: Record<string, unknown>): AlbumRow {
   return {
     id: String(row.id),

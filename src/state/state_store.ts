@@ -33,6 +33,7 @@ export type {
   Placement,
   StatusCounts,
 } from "./state_rows.ts";
+export { albumSignatureOf } from "./state_rows.ts";
 export {
   checkStateFile,
   refuseMissingColumns,

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../../tests/assert.ts";
 import { LocalFatalError } from "../errors.ts";
 import { DatabaseSync } from "node:sqlite";
-import { StateStore } from "./state_store.ts";
+import { albumSignatureOf, StateStore } from "./state_store.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "fb-state-" });
@@ -189,6 +189,44 @@ Deno.test("StateStore plans a run's work in order and reads it back a page at a 
       upgrade: 0,
     });
     assertEquals(readAll(), ["todo 3", "refresh 4"]);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("albumSignatureOf(albumsOf) equals the stored album signature", async () => {
+  const dir = await tempDir();
+  try {
+    const store = StateStore.open(`${dir}/state.sqlite`);
+    const run = store.beginRun(1);
+    store.recordListedPhoto(listed("1"), "{}", run);
+    store.recordListedPhoto(listed("2"), "{}", run);
+    const album = (id: string, title: string, position: number) => ({
+      id,
+      title,
+      description: "",
+      position,
+      dateUpdate: 0,
+      expectedCount: 1,
+    });
+    store.upsertAlbum(album("72b", "Zoo | trip\nday 2", 1), run);
+    store.upsertAlbum(album("72a", "Été", 1), run);
+    store.upsertAlbum(album("71", "First", 0), run);
+    store.setAlbumFolder("72b", "Zoo trip");
+    store.setAlbumFolder("71", "First");
+    for (const id of ["72b", "72a", "71"]) {
+      store.recordMembership(id, "1", 0, run);
+    }
+    const albums = store.albumsOf("1", run);
+    assertEquals(albums.map((a) => a.id), ["71", "72a", "72b"]);
+    assertEquals(
+      albumSignatureOf(albums),
+      "71|First|First\n72a||Été\n72b|Zoo trip|Zoo | trip\nday 2",
+    );
+    assertEquals(albumSignatureOf(albums), store.albumSignature("1", run));
+    assertEquals(albumSignatureOf(store.albumsOf("2", run)), "");
+    assertEquals(store.albumSignature("2", run), "");
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
