@@ -15,6 +15,7 @@ export class IdleTimer {
   #cancelIdle: (() => void) | undefined;
   #cancelWindow: (() => void) | undefined;
   #windowBytes = 0;
+  #lastActive = 0;
   #stopped = false;
   constructor(
     readonly clock: Clock,
@@ -31,13 +32,24 @@ export class IdleTimer {
   startBody(): void {
     if (!this.#stopped && !this.#cancelWindow) this.#armWindow();
   }
+  /**
+   * Activity: the idle deadline moves to `ms` from now. The armed timer is
+   * kept (one timer per idle period, not one per chunk): when it fires
+   * early for a deadline that moved, it is armed again for the rest.
+   */
   kick(bytes = 0): void {
     if (this.#stopped) return;
     this.#windowBytes += bytes;
-    this.#cancelIdle?.();
-    this.#cancelIdle = startTimer(this.clock, this.ms, () => {
+    this.#lastActive = this.clock.now();
+    if (!this.#cancelIdle) this.#armIdle(this.ms);
+  }
+  #armIdle(ms: number): void {
+    this.#cancelIdle = startTimer(this.clock, ms, () => {
       this.#cancelIdle = undefined;
-      this.onIdle();
+      if (this.#stopped) return;
+      const rest = this.#lastActive + this.ms - this.clock.now();
+      if (rest > 0) this.#armIdle(rest);
+      else this.onIdle();
     });
   }
   #armWindow(): void {
