@@ -49,8 +49,10 @@ export async function findDeleted(run: RunContext): Promise<void> {
     { signal: run.options.signal },
   );
   run.store.keepPhotos(result.present, run.runId, true);
+  // A Set: with a sample, `unknown` holds nearly every suspect.
+  const aliveIds = new Set(alive);
   run.store.keepPhotos(
-    result.unknown.filter((id) => alive.includes(id)),
+    result.unknown.filter((id) => aliveIds.has(id)),
     run.runId,
     false,
   );

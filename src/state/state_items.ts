@@ -46,11 +46,17 @@ export class ItemsState extends AlbumsState {
    * Photos not seen by a full listing of `runId`; with `includeGone`, also
    * those flagged deleted earlier and not pruned (to confirm them again).
    */
-  unseenPhotos(runId: number, includeGone = false): PhotoRow[] {
+  unseenPhotos(
+    runId: number,
+    includeGone = false,
+  ): { id: string; deletedOnFlickr: boolean }[] {
     return (this.stmt(
-      `SELECT * FROM photos WHERE seen_run != ? AND (deleted_on_flickr = 0 OR (? AND pruned_to = '')) ORDER BY id`,
+      `SELECT id, deleted_on_flickr FROM photos WHERE seen_run != ? AND (deleted_on_flickr = 0 OR (? AND pruned_to = '')) ORDER BY id`,
     ).all(runId, includeGone ? 1 : 0) as Record<string, unknown>[]).map(
-      toPhotoRow,
+      (row) => ({
+        id: String(row.id),
+        deletedOnFlickr: Number(row.deleted_on_flickr) === 1,
+      }),
     );
   }
 
