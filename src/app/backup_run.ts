@@ -23,6 +23,7 @@ import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { StateBatch } from "./state_batch.ts";
 import { photoPageUrl, SIDECAR_SCHEMA_VERSION } from "./sidecar.ts";
 import { refuseLink } from "../platform/safe_path.ts";
+import { collectGarbageIfGrown } from "../platform/collect_garbage.ts";
 import { retryPasses } from "./retry_passes.ts";
 import {
   type BackupDeps,
@@ -262,6 +263,8 @@ function* plannedItems(
     }
     after = page.at(-1);
     if (page.length < PLAN_PAGE) return;
+    // The page's jobs leave promoted garbage: collect it if it grew.
+    collectGarbageIfGrown();
   }
 }
 

@@ -15,6 +15,7 @@ import {
   verdictProblem,
 } from "./listing.ts";
 import { isFlickrId } from "../platform/safe_path.ts";
+import { collectGarbageIfGrown } from "../platform/collect_garbage.ts";
 import type { BackupListOptions } from "./backup_ports.ts";
 import {
   checkAborted,
@@ -23,6 +24,11 @@ import {
   warn,
 } from "./run_context.ts";
 
+/**
+ * Photos recorded in one transaction; the heap is looked at after each
+ * batch, so that the pages' promoted garbage does not pile up with the
+ * account's size (see platform/collect_garbage.ts).
+ */
 const BATCH = 500;
 /** Albums listed at once. */
 const LISTING_CONCURRENCY = 4;
@@ -128,6 +134,7 @@ export async function listAlbum(run: RunContext, set: AlbumSet): Promise<void> {
         );
       });
     });
+    if (batch.length >= BATCH) collectGarbageIfGrown();
     batch = [];
   };
   let verdict: ListingVerdict | undefined;
@@ -208,6 +215,7 @@ export async function recordAll(
   let batch: FlickrPhoto[] = [];
   const flush = () => {
     run.store.transaction(() => batch.forEach((p) => recordPhoto(run, p)));
+    if (batch.length >= BATCH) collectGarbageIfGrown();
     batch = [];
   };
   for await (const photo of photos) {

@@ -11,7 +11,10 @@ import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
 import { writeAll } from "../platform/fs.ts";
-import { collectGarbageIfGrown, GC_CHECK_EVERY } from "./collect_garbage.ts";
+import {
+  collectGarbageIfGrown,
+  GC_CHECK_EVERY,
+} from "../platform/collect_garbage.ts";
 import {
   configure,
   type FileEntry,

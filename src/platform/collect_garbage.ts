@@ -1,6 +1,7 @@
 /**
- * A full garbage collection when the JS heap has grown, for the import's
- * long single flow.
+ * A full garbage collection when the JS heap has grown, for long single
+ * flows: the import, and a backup's listing and plan (looked at after each
+ * batch of 500 photos).
  *
  * Over thousands of entries the import makes a steady trickle of
  * short-lived objects (zip.js entry records, JSON, sidecars) that live
