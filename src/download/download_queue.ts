@@ -40,6 +40,14 @@ export function isFatalError(err: unknown): boolean {
     (err as { fatal?: unknown }).fatal === true;
 }
 
+/** Items pulled between two turns of the event loop (see `pull`). */
+const TURN_EVERY = 256;
+
+/** Resolves on the next turn of the event loop (a timer of 0 ms). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /**
  * Calls `worker(item, signal)` for every item, at most `concurrency` at once.
  *
@@ -82,8 +90,15 @@ export async function runQueue<T>(
   let failure: { error: unknown } | undefined;
   let chain: Promise<unknown> = Promise.resolve();
 
+  // Every TURN_EVERY items the next pull waits for one turn of the event
+  // loop: items that finish at once (skipped, already done) would otherwise
+  // run as one long stretch of promise callbacks in which no timer fires and
+  // no signal (Ctrl-C) is seen.
+  let pulled = 0;
   function pull(): Promise<IteratorResult<T>> {
-    const next = chain.then(() => iterator.next());
+    pulled++;
+    const before = pulled % TURN_EVERY === 0 ? chain.then(nextTurn) : chain;
+    const next = before.then(() => iterator.next());
     chain = next.catch(() => {});
     return next;
   }

@@ -39,6 +39,36 @@ Deno.test("runQueue() runs every item with at most `concurrency` at once", async
   assertEquals(peak, 3);
 });
 
+Deno.test("runQueue() lets a timer fire during a long run of items that finish at once", async () => {
+  // Skipped or already-done photos resolve without I/O: without a turn of
+  // the event loop now and then, no timer (nor Ctrl-C) would be seen until
+  // the whole queue had run.
+  let fired = false;
+  let doneWhenFired: number | undefined;
+  let done = 0;
+  const timer = setTimeout(() => {
+    fired = true;
+    doneWhenFired = done;
+  }, 0);
+  try {
+    await runQueue(
+      Array.from({ length: 2_000 }, (_, i) => i),
+      async () => {
+        await Promise.resolve();
+        done++;
+      },
+      { concurrency: 4 },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  assert(fired, "the timer never fired while the queue ran");
+  assert(
+    doneWhenFired !== undefined && doneWhenFired < 2_000,
+    `the timer fired only after all items (${doneWhenFired})`,
+  );
+});
+
 Deno.test("runQueue() pulls items lazily from an async iterable", async () => {
   let produced = 0;
   let maxAhead = 0;
