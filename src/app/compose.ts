@@ -25,6 +25,7 @@ import {
 } from "../metadata/embed_small.ts";
 import { dateResolutionToLocalDate } from "../metadata/fields.ts";
 import { atomicWriteFile, fsyncDir, linkOrCopy } from "../platform/fs.ts";
+import { releaseBytes } from "../platform/collect_garbage.ts";
 import { albumFolderNames } from "./folder_names.ts";
 import type { Reporter } from "./reporter.ts";
 import type {
@@ -120,8 +121,8 @@ export function realFiles(): BackupFiles {
       // The run is done with these bytes: free them now, not at the next
       // full GC (a buffer that lived across the fsync is in V8's old space,
       // and ~20 photos in progress make megabytes of such garbage a second).
-      release(bytes);
-      if (small.next) release(small.next);
+      releaseBytes(bytes);
+      if (small.next) releaseBytes(small.next);
       return outcomeOf(small.result);
     },
     atomicWriteFile: (path, data, writeOptions) =>
@@ -174,19 +175,4 @@ export function outcomeOf(result: EmbedResult): EmbedOutcome {
       ? { written: { bytes: result.bytes, sha256: result.sha256 } }
       : {}),
   };
-}
-
-/**
- * Frees the memory behind `view` at once (detaches its buffer), if the view
- * is the whole of an ordinary buffer: one shared with other views is left
- * to the garbage collector.
- */
-function release(view: Uint8Array): void {
-  const buffer = view.buffer;
-  if (
-    buffer instanceof ArrayBuffer && !buffer.detached &&
-    view.byteOffset === 0 && view.byteLength === buffer.byteLength
-  ) {
-    buffer.transfer(0);
-  }
 }

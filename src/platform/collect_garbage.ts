@@ -46,3 +46,18 @@ export function collectGarbageIfGrown(): void {
   gc();
   floor = getHeapStatistics().used_heap_size;
 }
+
+/**
+ * Frees the memory behind `view` at once (detaches its buffer), if the view
+ * is the whole of an ordinary buffer: one shared with other views is left
+ * to the garbage collector.
+ */
+export function releaseBytes(view: Uint8Array): void {
+  const buffer = view.buffer;
+  if (
+    buffer instanceof ArrayBuffer && !buffer.detached &&
+    view.byteOffset === 0 && view.byteLength === buffer.byteLength
+  ) {
+    buffer.transfer(0);
+  }
+}
