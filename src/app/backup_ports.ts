@@ -126,6 +126,8 @@ export interface BackupFiles {
    * fsync, rename; the caller fsyncs the folder), with the metadata written
    * into them when `meta` is given: in memory for a JPEG whose header can
    * be rewritten, else into the written file as {@link embedMetadata} does.
+   * Takes `bytes`: once written they may be freed (detached), so the caller
+   * must not read them afterwards.
    */
   writeMedia(
     path: string,

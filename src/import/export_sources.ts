@@ -10,7 +10,7 @@
 import { basename, join, relative } from "node:path";
 import { createHash } from "node:crypto";
 import { crc32, inflateRawSync } from "node:zlib";
-import { writeAll } from "../platform/fs.ts";
+import { readFullSync, writeAll, writeAllSync } from "../platform/fs.ts";
 import {
   collectGarbageIfGrown,
   GC_CHECK_EVERY,
@@ -96,13 +96,7 @@ function readAt(
   out: Uint8Array,
 ): Uint8Array {
   file.seekSync(offset, Deno.SeekMode.Start);
-  let read = 0;
-  while (read < out.length) {
-    const n = file.readSync(out.subarray(read));
-    if (n === null) break;
-    read += n;
-  }
-  return out.subarray(0, read);
+  return out.subarray(0, readFullSync(file, out));
 }
 
 /** The open zip file of each entry handed out by {@link ExportSources.read}. */
@@ -365,10 +359,7 @@ export function writeNewFile(
 ): void {
   const out = Deno.openSync(dest, { write: true, createNew: true });
   try {
-    let offset = 0;
-    while (offset < bytes.length) {
-      offset += out.writeSync(bytes.subarray(offset));
-    }
+    writeAllSync(out, bytes);
     if (mtime) out.utimeSync(mtime, mtime);
     out.syncSync();
     out.close();

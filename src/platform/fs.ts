@@ -310,6 +310,20 @@ export async function writeAll(
   }
 }
 
+/** {@link readFull}, synchronously. */
+export function readFullSync(
+  file: { readSync(p: Uint8Array): number | null },
+  buf: Uint8Array,
+): number {
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = file.readSync(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
+}
+
 /** Writes every byte of `data` synchronously, looping over short writes. */
 export function writeAllSync(
   file: { writeSync(p: Uint8Array): number },

@@ -19,6 +19,9 @@ import {
 export type WorkKind = "todo" | "refresh" | "upgrade";
 const WORK_KINDS: readonly WorkKind[] = ["todo", "refresh", "upgrade"];
 
+/** Photos of run `?` that still need work (not done, not deleted). */
+const TODO_SQL = "seen_run = ? AND status != 'done' AND deleted_on_flickr = 0";
+
 /** One item of a run's plan. */
 export interface PlannedItem {
   kind: WorkKind;
@@ -149,7 +152,7 @@ export class ItemsState extends AlbumsState {
   /** Ids of photos seen in `runId` that still need work, in a stable order. */
   photosToProcess(runId: number): string[] {
     return (this.stmt(
-      `SELECT id FROM photos WHERE seen_run = ? AND status != 'done' AND deleted_on_flickr = 0 ORDER BY id`,
+      `SELECT id FROM photos WHERE ${TODO_SQL} ORDER BY id`,
     ).all(runId) as { id: string }[]).map((row) => row.id);
   }
 
@@ -159,8 +162,8 @@ export class ItemsState extends AlbumsState {
    * {@link photosToProcess}), done ones whose files or sidecars are stale
    * (`refresh`: Flickr's metadata changed since it was applied, or their
    * albums differ from what their placements and sidecars show) and, with
-   * `upgrade`, every other done one
-   * (`upgrade`: sidecars of an older schema). Read back a page at a time
+   * `upgrade`, every other done one (sidecars of an older schema). Read
+   * back a page at a time
    * with {@link plannedWork}, so that planning a run holds no list of the
    * whole account in memory.
    */
@@ -173,7 +176,7 @@ export class ItemsState extends AlbumsState {
     this.stmt("DELETE FROM temp.work_plan").run();
     this.stmt(
       `INSERT INTO temp.work_plan(kind, id) SELECT 0, id FROM photos
-       WHERE seen_run = ? AND status != 'done' AND deleted_on_flickr = 0`,
+       WHERE ${TODO_SQL}`,
     ).run(runId);
     this.stmt(
       `INSERT INTO temp.work_plan(kind, id) SELECT 1, id FROM photos
