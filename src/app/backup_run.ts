@@ -18,7 +18,7 @@ import { AppError, ExitCode } from "../errors.ts";
 import { Gate } from "../download/download_queue.ts";
 import { type DownloadPace, downloadPace } from "../download/download_pace.ts";
 import { STATE_FILE, StateStore } from "../state/state_store.ts";
-import type { PlannedItem } from "../state/state_items.ts";
+import type { PlannedItem, PlannedJob } from "../state/state_items.ts";
 import { sqliteLocalError } from "../state/sqlite_errors.ts";
 import { StateBatch } from "./state_batch.ts";
 import { photoPageUrl, SIDECAR_SCHEMA_VERSION } from "./sidecar.ts";
@@ -206,7 +206,7 @@ function planWork(
   run: RunContext,
   full: boolean,
   flickrCount: number | undefined,
-): Iterable<{ id: string; refresh: boolean }> {
+): Iterable<{ id: string; refresh: boolean; planned: PlannedJob }> {
   const { reporter } = run.deps;
   // Sidecars of an older schema are rewritten in place (no download).
   const schema = String(SIDECAR_SCHEMA_VERSION);
@@ -252,14 +252,15 @@ function planWork(
 /** Items of the run's plan, a page at a time. */
 function* plannedItems(
   run: RunContext,
-): Generator<{ id: string; refresh: boolean }> {
+): Generator<{ id: string; refresh: boolean; planned: PlannedJob }> {
   let after: PlannedItem | undefined;
   for (;;) {
-    const page = run.store.plannedWork(after, PLAN_PAGE);
+    // Each item with its photo row and albums: two queries per page.
+    const page = run.store.plannedJobs(after, PLAN_PAGE, run.runId);
     for (const item of page) {
       // Known as an upgrade from here on (its job and the end of the run).
       if (item.kind === "upgrade") run.upgrading.add(item.id);
-      yield { id: item.id, refresh: item.kind !== "todo" };
+      yield { id: item.id, refresh: item.kind !== "todo", planned: item };
     }
     after = page.at(-1);
     if (page.length < PLAN_PAGE) return;
@@ -290,7 +291,8 @@ async function runOnce(
   try {
     await run.deps.files.runQueue(
       work,
-      (item, signal) => processPhoto(run, item.id, item.refresh, signal),
+      (item, signal) =>
+        processPhoto(run, item.id, item.refresh, signal, item.planned),
       { concurrency: workers, signal: run.options.signal },
     );
   } catch (error) {

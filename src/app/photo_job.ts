@@ -35,18 +35,21 @@ const URGENT_BYTES = 8_000_000;
 /**
  * One item of the run: its bytes saved (or, for `refresh`, the file it
  * has), finished (metadata, sidecars, album copies) and recorded done; a
- * failure marks it failed unless the whole run must stop.
+ * failure marks it failed unless the whole run must stop. `planned`: the
+ * photo's row and albums in this run, when the caller read them already.
  */
 export async function processPhoto(
   run: RunContext,
   id: string,
   refresh: boolean,
   signal: AbortSignal,
+  planned?: { row: PhotoRow | undefined; albums: AlbumRow[] },
 ): Promise<void> {
-  const row = run.store.photo(id);
+  // The plan's page read the row and albums of its items at once.
+  const row = planned ? planned.row : run.store.photo(id);
   if (!row) return;
   const photo = JSON.parse(row.infoJson) as FlickrPhoto;
-  const albums = run.store.albumsOf(id, run.runId);
+  const albums = planned?.albums ?? run.store.albumsOf(id, run.runId);
   const folders = albums.length
     ? albums.map((album) => ({ albumId: album.id, folder: album.folder }))
     : [{ albumId: "", folder: UNSORTED }];

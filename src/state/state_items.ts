@@ -12,6 +12,7 @@ import {
   type PhotoStatus,
   type Placement,
   type StatusCounts,
+  toAlbumRow,
   toPhotoRow,
 } from "./state_rows.ts";
 
@@ -27,6 +28,19 @@ export interface PlannedItem {
   kind: WorkKind;
   id: string;
 }
+
+/**
+ * A planned item with what its job reads first: the photo's row (undefined
+ * if it is gone) and its albums in the run (see `albumsOf`).
+ */
+export interface PlannedJob extends PlannedItem {
+  row: PhotoRow | undefined;
+  albums: AlbumRow[];
+}
+
+/** The plan's items after `(?, ?)` (kind index, id), at most `?`. */
+const PLAN_PAGE_SQL = `SELECT kind, id FROM temp.work_plan
+  WHERE (kind, id) > (?, ?) ORDER BY kind, id LIMIT ?`;
 
 /** {@link AlbumsState} plus photos. */
 export class ItemsState extends AlbumsState {
@@ -211,10 +225,7 @@ export class ItemsState extends AlbumsState {
     after: PlannedItem | undefined,
     limit: number,
   ): PlannedItem[] {
-    const rows = this.stmt(
-      `SELECT kind, id FROM temp.work_plan WHERE (kind, id) > (?, ?)
-       ORDER BY kind, id LIMIT ?`,
-    ).all(
+    const rows = this.stmt(PLAN_PAGE_SQL).all(
       after ? WORK_KINDS.indexOf(after.kind) : -1,
       after?.id ?? "",
       limit,
@@ -223,6 +234,52 @@ export class ItemsState extends AlbumsState {
       kind: WORK_KINDS[row.kind]!,
       id: String(row.id),
     }));
+  }
+
+  /**
+   * {@link plannedWork} with each item's photo row and albums in `runId`
+   * (as `photo` and `albumsOf` give them): two queries per page instead of
+   * two per photo. Rows are read now, not when the plan was made.
+   */
+  plannedJobs(
+    after: PlannedItem | undefined,
+    limit: number,
+    runId: number,
+  ): PlannedJob[] {
+    const params = [
+      after ? WORK_KINDS.indexOf(after.kind) : -1,
+      after?.id ?? "",
+      limit,
+    ] as const;
+    const rows = this.stmt(
+      `SELECT w.kind AS plan_kind, w.id AS plan_id, p.*
+       FROM (${PLAN_PAGE_SQL}) w LEFT JOIN photos p ON p.id = w.id
+       ORDER BY w.kind, w.id`,
+    ).all(...params) as Record<string, unknown>[];
+    const albums = new Map<string, AlbumRow[]>();
+    for (
+      const row of this.stmt(
+        `SELECT m.photo_id AS member_id, a.*
+         FROM memberships m JOIN albums a ON a.id = m.album_id
+         WHERE m.seen_run = ? AND m.photo_id IN (
+           SELECT id FROM (${PLAN_PAGE_SQL}))
+         ORDER BY m.photo_id, a.position, a.id`,
+      ).all(runId, ...params) as Record<string, unknown>[]
+    ) {
+      const id = String(row.member_id);
+      let list = albums.get(id);
+      if (!list) albums.set(id, list = []);
+      list.push(toAlbumRow(row));
+    }
+    return rows.map((row) => {
+      const id = String(row.plan_id);
+      return {
+        kind: WORK_KINDS[Number(row.plan_kind)]!,
+        id,
+        row: row.id === null ? undefined : toPhotoRow(row),
+        albums: albums.get(id) ?? [],
+      };
+    });
   }
 
   /** Marks a photo durable: file, sidecar and links are on disk. */

@@ -232,3 +232,59 @@ Deno.test("albumSignatureOf(albumsOf) equals the stored album signature", async 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("plannedJobs gives each planned item's row and albums as photo and albumsOf do", async () => {
+  const dir = await tempDir();
+  try {
+    const store = StateStore.open(`${dir}/state.sqlite`);
+    const old = store.beginRun(1);
+    const album = (id: string, title: string, position: number) => ({
+      id,
+      title,
+      description: "",
+      position,
+      dateUpdate: 0,
+      expectedCount: 1,
+    });
+    for (const id of ["1", "2", "3", "4", "5"]) {
+      store.recordListedPhoto(listed(id), `{"id":"${id}"}`, old);
+    }
+    store.upsertAlbum(album("72b", "B", 1), old);
+    store.recordMembership("72b", "4", 0, old); // only in the older run
+    const run = store.beginRun(2);
+    for (const id of ["1", "2", "3", "4", "5"]) {
+      store.recordListedPhoto(listed(id), `{"id":"${id}"}`, run);
+    }
+    store.upsertAlbum(album("72b", "B", 1), run);
+    store.upsertAlbum(album("72a", "A", 1), run);
+    store.upsertAlbum(album("71", "First", 0), run);
+    store.setAlbumFolder("71", "First");
+    for (const id of ["72b", "72a", "71"]) {
+      store.recordMembership(id, "3", 0, run);
+    }
+    store.recordMembership("72a", "5", 0, run);
+    store.markFailed("2", "boom");
+    assertEquals(store.planWork(run, false).todo, 5);
+    const jobs = [];
+    let after;
+    for (;;) {
+      const page = store.plannedJobs(after, 2, run);
+      jobs.push(...page);
+      after = page.at(-1);
+      if (page.length < 2) break;
+    }
+    assertEquals(jobs.map((job) => job.id), ["1", "2", "3", "4", "5"]);
+    for (const job of jobs) {
+      assertEquals(job.kind, "todo");
+      assertEquals(job.row, store.photo(job.id));
+      assertEquals(job.albums, store.albumsOf(job.id, run));
+    }
+    assertEquals(jobs[1]!.row?.status, "failed");
+    assertEquals(jobs[2]!.albums.map((a) => a.id), ["71", "72a", "72b"]);
+    assertEquals(jobs[3]!.albums, []);
+    assertEquals(jobs[4]!.albums.map((a) => a.id), ["72a"]);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
