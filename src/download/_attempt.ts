@@ -64,7 +64,10 @@ export async function attemptOnce(
   userSignal?.addEventListener("abort", onUserAbort, { once: true });
   // Aborted while the part was loaded: the listener above never fires.
   if (userSignal?.aborted) controller.abort(userSignal.reason);
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let reader:
+    | ReadableStreamDefaultReader<Uint8Array>
+    | ReadableStreamBYOBReader
+    | undefined;
   const stop = (reason: IdleTimeoutError) => {
     controller.abort(reason);
     reader?.cancel(reason).catch(() => {});
@@ -195,23 +198,32 @@ export async function attemptOnce(
       }
       body = body.pipeThrough(boundExpansion(() => encodedBytes));
     }
-    reader = body.getReader();
+    // A body kept in memory is read straight into one buffer of its
+    // declared size (no chunk buffers to allocate, join and copy again),
+    // when the stream allows it.
+    const byob = inMemory ? byobReader(body) : undefined;
+    let buffer = byob ? new ArrayBuffer(plan.contentLength ?? 0) : undefined;
+    const defaultReader = byob ? undefined : body.getReader();
+    reader = byob ?? defaultReader;
     const head: Uint8Array[] = [];
     let headBytes = 0;
     let headChecked = startOffset > 0;
     // Checked while streaming; a resumed body is checked from the file.
     let ending: ReturnType<typeof endScannerFor>;
+    const tooMuch = () =>
+      new AttemptError(
+        "transient",
+        `the server sent more than the ${plan.contentLength} bytes it declared`,
+        { status: response?.status ?? 0, discard: true },
+      );
     const write = async (chunk: Uint8Array) => {
       ending?.push(chunk);
       if (openFile === undefined) {
         if (state.offset + chunk.length > (plan.contentLength ?? 0)) {
-          throw new AttemptError(
-            "transient",
-            `the server sent more than the ${plan.contentLength} bytes it declared`,
-            { status: response?.status ?? 0, discard: true },
-          );
+          throw tooMuch();
         }
-        memory.push(chunk);
+        // Read into `buffer` already, or kept to be joined at the end.
+        if (!byob) memory.push(chunk);
       } else {
         const target = openFile;
         await local(paths.part, () => writeAll(target, chunk)).catch((err) => {
@@ -224,7 +236,9 @@ export async function attemptOnce(
     };
     let streamedHead: Uint8Array | undefined;
     const flushHead = async () => {
-      const joined = concat(head, headBytes);
+      const joined = byob
+        ? new Uint8Array(buffer!, 0, headBytes)
+        : concat(head, headBytes);
       head.length = 0;
       checkHead(joined, req.expect, response?.status ?? 0);
       ending = endScannerFor(sniff(joined).kind);
@@ -235,7 +249,21 @@ export async function attemptOnce(
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await reader.read();
+        if (byob) {
+          // Full: one more byte may only be the end (or too much).
+          const at = headChecked ? state.offset : headBytes;
+          const room = buffer!.byteLength - at;
+          chunk = await byob.read(
+            room > 0 ? new Uint8Array(buffer!, at, room) : new Uint8Array(1),
+          );
+          // The read moved the buffer (its old handle is detached).
+          if (room > 0 && chunk.value) {
+            buffer = chunk.value.buffer as ArrayBuffer;
+          }
+          if (room === 0 && !chunk.done && chunk.value.length > 0) {
+            throw tooMuch();
+          }
+        } else chunk = await defaultReader!.read();
       } catch (err) {
         if (controller.signal.aborted) throw controller.signal.reason;
         throw err;
@@ -246,7 +274,7 @@ export async function attemptOnce(
       const bytes = chunk.value;
       if (bytes.length === 0) continue;
       if (!headChecked) {
-        head.push(bytes);
+        if (!byob) head.push(bytes);
         headBytes += bytes.length;
         if (headBytes >= SNIFF_BYTES) await flushHead();
       } else {
@@ -303,7 +331,11 @@ export async function attemptOnce(
     let ended = startOffset === 0
       ? ending?.result()
       : await scanEnd(paths.part, sniffed.kind);
-    const inMemoryBody = inMemory ? concat(memory, state.offset) : undefined;
+    const inMemoryBody = !inMemory
+      ? undefined
+      : byob
+      ? new Uint8Array(buffer!, 0, state.offset)
+      : concat(memory, state.offset);
     if (ended === "unparsed" && sniffed.kind === "jpeg") {
       const tail = inMemoryBody
         ? inMemoryBody.subarray(
@@ -372,6 +404,18 @@ export async function attemptOnce(
     }
   }
 }
+
+/** A BYOB reader of `body`, or undefined if it is no byte stream. */
+function byobReader(
+  body: ReadableStream<Uint8Array>,
+): ReadableStreamBYOBReader | undefined {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a finished part through the end check of its format. */
 async function scanEnd(
   filePath: string,

@@ -144,6 +144,149 @@ Deno.test("download() in memory still refuses a JPEG without its end marker, and
   });
 });
 
+Deno.test("download() reads a small body straight into one buffer of its size (BYOB), or chunk by chunk from a stream that is no byte stream", async () => {
+  await withCtx(async ({ dir, server, dest, downloader }) => {
+    const resource = jpegResource(20_000);
+    server.route("/s.jpg", resource);
+    const body = resource.body as Uint8Array;
+    // The real response, its body passed through a byte stream that notes
+    // whether each read brought its own buffer.
+    const pulls: boolean[] = [];
+    const byteStream = async (request: Request) => {
+      const response = await fetchClient(request);
+      const source = response.body!.getReader();
+      return new Response(
+        new ReadableStream({
+          type: "bytes",
+          async pull(controller) {
+            pulls.push(controller.byobRequest !== null);
+            const { done, value } = await source.read();
+            if (done) {
+              controller.close();
+              controller.byobRequest?.respond(0);
+            } else controller.enqueue(value);
+          },
+        }),
+        response,
+      );
+    };
+    const r1 = await downloader({ http: byteStream }).download({
+      url: server.url("/s.jpg"),
+      dest,
+      expect: "image",
+      memoryMaxBytes: 20_000,
+    });
+    assert(pulls.length > 0 && pulls.every((own) => own), `${pulls}`);
+    assert(r1.body !== undefined);
+    assertEquals(r1.body.buffer.byteLength, body.length);
+    assertEquals([sha256(r1.body), r1.sha256], [sha256(body), sha256(body)]);
+
+    // A plain stream has no BYOB reader: read chunk by chunk instead.
+    const plainStream = async (request: Request) => {
+      const response = await fetchClient(request);
+      return new Response(
+        response.body!.pipeThrough(new TransformStream()),
+        response,
+      );
+    };
+    const r2 = await downloader({ http: plainStream }).download({
+      url: server.url("/s.jpg"),
+      dest,
+      expect: "image",
+      memoryMaxBytes: 20_000,
+    });
+    assert(r2.body !== undefined);
+    assertEquals([sha256(r2.body), r2.sha256], [sha256(body), sha256(body)]);
+    await assertInvariants(dir, dest, undefined);
+  });
+});
+
+Deno.test("download() in memory refuses a body longer than its Content-Length, read into one buffer or chunk by chunk", async () => {
+  await withCtx(async ({ dir, server, dest, downloader }) => {
+    server.route("/s.jpg", jpegResource(20_000));
+    // The real response with one byte more than its declared length, as
+    // a byte stream (read into one buffer) or a plain one (chunk by chunk).
+    const longer = (bytes: boolean) => async (request: Request) => {
+      const response = await fetchClient(request);
+      const source = response.body!.getReader();
+      let extra = true;
+      const pull = async (
+        controller:
+          | ReadableByteStreamController
+          | ReadableStreamDefaultController<Uint8Array>,
+      ) => {
+        const { done, value } = await source.read();
+        if (!done) controller.enqueue(value);
+        else if (extra) {
+          extra = false;
+          controller.enqueue(new Uint8Array([0]));
+        } else {
+          controller.close();
+          if ("byobRequest" in controller) {
+            controller.byobRequest?.respond(0);
+          }
+        }
+      };
+      return new Response(
+        bytes
+          ? new ReadableStream({ type: "bytes", pull })
+          : new ReadableStream<Uint8Array>({ pull }),
+        response,
+      );
+    };
+    for (const bytes of [true, false]) {
+      const err = await assertRejects(
+        () =>
+          downloader({ http: longer(bytes), attempts: 1 }).download({
+            url: server.url("/s.jpg"),
+            dest,
+            expect: "image",
+            memoryMaxBytes: 20_000,
+          }),
+        DownloadFailedError,
+      );
+      assertStringIncludes(
+        err.message,
+        "the server sent more than the 20000 bytes it declared",
+      );
+    }
+    await assertInvariants(dir, dest, undefined);
+  });
+});
+
+Deno.test("download() in memory still times out a stalled body (idle timeout) and starts again from 0", async () => {
+  await withCtx(async ({ dir, server, dest, downloader, clock }) => {
+    const resource = jpegResource(20_000);
+    server.route("/s.jpg", resource, [{ stallAfter: 8_000 }]);
+    let received = 0;
+    let stalled = false;
+    const result = await downloader({ idleTimeoutMs: 120_000 }).download({
+      url: server.url("/s.jpg"),
+      dest,
+      expect: "image",
+      memoryMaxBytes: 20_000,
+      onProgress(delta) {
+        received += delta;
+        // The server stops here: two minutes of (virtual) silence follow.
+        if (received >= 8_000 && !stalled) {
+          stalled = true;
+          clock.advance(120_000);
+        }
+      },
+    });
+    const body = resource.body as Uint8Array;
+    assert(stalled);
+    assertEquals(result.attempts, 2);
+    assertEquals(server.requestsFor("/s.jpg")[1]?.headers.get("range"), null);
+    assert(result.body !== undefined);
+    assertEquals([sha256(result.body), result.sha256], [
+      sha256(body),
+      sha256(body),
+    ]);
+    await assertInvariants(dir, dest, undefined);
+  });
+});
+
 Deno.test("download() writes a body over memoryMaxBytes, or of unknown length, through the part file", async () => {
   await withCtx(async ({ dir, server, downloader }) => {
     const big = jpegResource(30_000);
