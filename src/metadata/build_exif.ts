@@ -157,7 +157,7 @@ export function build(
   const carry = (entry: Entry): OutEntry => {
     if (!reader) throw new Error("unreachable");
     if (isIfd0Ref(entry)) {
-      return { kind: "ifd0", tag: entry.tag, raw: entry.raw.slice() };
+      return { kind: "ifd0", tag: entry.tag, raw: entry.raw };
     }
     // Values of unknown type are never in the rebuilt area (we only write
     // known types there), so copying such entries verbatim is always right.
@@ -168,10 +168,10 @@ export function build(
       return {
         kind: "data",
         tag: entry.tag,
-        value: { type: entry.type, count: entry.count, data: data.slice() },
+        value: { type: entry.type, count: entry.count, data },
       };
     }
-    return { kind: "raw", tag: entry.tag, raw: entry.raw.slice() };
+    return { kind: "raw", tag: entry.tag, raw: entry.raw };
   };
   const merge = (
     ifd: Ifd | undefined,
@@ -296,9 +296,9 @@ export function build(
   const ifd0At = emitIfd(sink, enc, { entries: ifd0Entries, next });
   if (ifd1) {
     const ifd1At = emitIfd(sink, enc, ifd1);
-    sink.patch(ifd0At + 2 + ifd0Entries.length * 12, enc.u32(ifd1At));
+    sink.patchU32(ifd0At + 2 + ifd0Entries.length * 12, ifd1At, little);
   }
-  sink.patch(4, enc.u32(ifd0At));
-  for (const at of sink.ifd0Refs) sink.patch(at, enc.u32(ifd0At));
+  sink.patchU32(4, ifd0At, little);
+  for (const at of sink.ifd0Refs) sink.patchU32(at, ifd0At, little);
   return sink.bytes();
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes, utf8 } from "./_bytes.ts";
+import { utf8WithNul } from "./_bytes.ts";
 import {
   ASCII,
   BYTE,
@@ -35,26 +35,30 @@ export interface OutIfd {
   next: number;
 }
 
+/**
+ * Writes `value` as `size` bytes (2 or 4) at `at`, in the given byte order
+ * (no DataView, no temporary array: small typed arrays are costly to make).
+ */
+function put(
+  out: Uint8Array,
+  at: number,
+  value: number,
+  size: 2 | 4,
+  little: boolean,
+): void {
+  for (let i = 0; i < size; i++) {
+    const shift = 8 * (little ? i : size - 1 - i);
+    out[at + i] = (value >>> shift) & 0xff;
+  }
+}
+
 export class Encoder {
   constructor(readonly little: boolean) {}
 
-  u16(value: number): Uint8Array {
-    const out = new Uint8Array(2);
-    new DataView(out.buffer).setUint16(0, value, this.little);
-    return out;
-  }
-
-  u32(value: number): Uint8Array {
-    const out = new Uint8Array(4);
-    new DataView(out.buffer).setUint32(0, value, this.little);
-    return out;
-  }
-
   ascii(text: string): DataValue {
-    const data = concatBytes([
-      utf8(text.replaceAll("\0", "")),
-      new Uint8Array(1),
-    ]);
+    const data = utf8WithNul(
+      text.includes("\0") ? text.replaceAll("\0", "") : text,
+    );
     return { type: ASCII, count: data.length, data };
   }
 
@@ -70,27 +74,24 @@ export class Encoder {
   }
 
   shorts(values: number[]): DataValue {
-    return {
-      type: SHORT,
-      count: values.length,
-      data: concatBytes(values.map((v) => this.u16(v))),
-    };
+    const data = new Uint8Array(values.length * 2);
+    values.forEach((v, i) => put(data, i * 2, v, 2, this.little));
+    return { type: SHORT, count: values.length, data };
   }
 
   longs(values: number[]): DataValue {
-    return {
-      type: LONG,
-      count: values.length,
-      data: concatBytes(values.map((v) => this.u32(v))),
-    };
+    const data = new Uint8Array(values.length * 4);
+    values.forEach((v, i) => put(data, i * 4, v, 4, this.little));
+    return { type: LONG, count: values.length, data };
   }
 
   rationals(values: Array<[number, number]>): DataValue {
-    return {
-      type: RATIONAL,
-      count: values.length,
-      data: concatBytes(values.flatMap(([n, d]) => [this.u32(n), this.u32(d)])),
-    };
+    const data = new Uint8Array(values.length * 8);
+    values.forEach(([n, d], i) => {
+      put(data, i * 8, n, 4, this.little);
+      put(data, i * 8 + 4, d, 4, this.little);
+    });
+    return { type: RATIONAL, count: values.length, data };
   }
 
   undefinedBytes(bytes: number[]): DataValue {
@@ -145,12 +146,14 @@ export class Sink {
     this.#view.setUint32(at, value, little);
   }
 
-  align() {
-    if (this.length % 2 === 1) this.write(new Uint8Array(1));
+  /** `count` zero bytes (the buffer past `length` is always zero). */
+  zeros(count: number) {
+    this.#ensure(count);
+    this.length += count;
   }
 
-  patch(at: number, bytes: Uint8Array) {
-    this.#buf.set(bytes, at);
+  align() {
+    if (this.length % 2 === 1) this.zeros(1);
   }
 
   bytes(): Uint8Array {
@@ -179,12 +182,10 @@ export function emitIfd(sink: Sink, enc: Encoder, ifd: OutIfd): number {
       sink.u32(entry.value.count, little);
       fieldAt.push(sink.length);
       const data = entry.value.data;
-      if (data.length === 4) sink.write(data);
-      else {
-        const inline = new Uint8Array(4);
-        if (data.length < 4) inline.set(data);
-        sink.write(inline);
-      }
+      if (data.length <= 4) {
+        sink.write(data);
+        sink.zeros(4 - data.length);
+      } else sink.zeros(4);
     } else {
       sink.u16(entry.tag, little);
       sink.u16(LONG, little);

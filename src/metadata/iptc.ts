@@ -19,9 +19,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { concatBytes, latin1, u16be, u32be, utf8 } from "./_bytes.ts";
+import { latin1, u16be, u32be, utf8 } from "./_bytes.ts";
 import { limitText, type PreparedFields } from "./fields.ts";
+import { md5 } from "./md5.ts";
 
 /** CodedCharacterSet value that declares UTF-8. */
 const UTF8_CHARSET = Uint8Array.of(0x1b, 0x25, 0x47);
@@ -101,40 +101,36 @@ export function parseIim(bytes: Uint8Array): Dataset[] {
   return out;
 }
 
-/** Serialises IIM datasets. */
+/** Serialises IIM datasets (into one array: small ones are costly). */
 export function serializeIim(datasets: readonly Dataset[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const { record, dataset, data } of datasets) {
-    if (data.length < 0x8000) {
-      parts.push(
-        Uint8Array.of(
-          0x1c,
-          record,
-          dataset,
-          data.length >>> 8,
-          data.length & 0xff,
-        ),
-        data,
-      );
-    } else {
-      const len = data.length;
-      parts.push(
-        Uint8Array.of(
-          0x1c,
-          record,
-          dataset,
-          0x80,
-          4,
-          (len >>> 24) & 0xff,
-          (len >>> 16) & 0xff,
-          (len >>> 8) & 0xff,
-          len & 0xff,
-        ),
-        data,
-      );
-    }
+  let total = 0;
+  for (const { data } of datasets) {
+    total += (data.length < 0x8000 ? 5 : 9) + data.length;
   }
-  return concatBytes(parts);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const { record, dataset, data } of datasets) {
+    const len = data.length;
+    out[at] = 0x1c;
+    out[at + 1] = record;
+    out[at + 2] = dataset;
+    if (len < 0x8000) {
+      out[at + 3] = len >>> 8;
+      out[at + 4] = len & 0xff;
+      at += 5;
+    } else {
+      out[at + 3] = 0x80;
+      out[at + 4] = 4;
+      out[at + 5] = (len >>> 24) & 0xff;
+      out[at + 6] = (len >>> 16) & 0xff;
+      out[at + 7] = (len >>> 8) & 0xff;
+      out[at + 8] = len & 0xff;
+      at += 9;
+    }
+    out.set(data, at);
+    at += len;
+  }
+  return out;
 }
 
 /** Record 1 and 2 datasets that hold binary values, not text. */
@@ -324,28 +320,32 @@ export function parsePhotoshopResources(
   return out;
 }
 
-/** Serialises Photoshop image resource blocks. */
+/** Serialises Photoshop image resource blocks (into one array). */
 export function serializePhotoshopResources(
   resources: readonly PhotoshopResource[],
 ): Uint8Array {
-  const parts: Uint8Array[] = [];
+  let total = 0;
   for (const r of resources) {
     const size = r.data.length;
-    parts.push(
-      Uint8Array.from(r.signature, (c) => c.charCodeAt(0)),
-      Uint8Array.of(r.id >>> 8, r.id & 0xff),
-      r.name,
-      Uint8Array.of(
-        size >>> 24,
-        (size >>> 16) & 0xff,
-        (size >>> 8) & 0xff,
-        size & 0xff,
-      ),
-      r.data,
-    );
-    if (size & 1) parts.push(new Uint8Array(1));
+    total += 4 + 2 + r.name.length + 4 + size + (size & 1);
   }
-  return concatBytes(parts);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const r of resources) {
+    const size = r.data.length;
+    for (let i = 0; i < 4; i++) out[at + i] = r.signature.charCodeAt(i);
+    out[at + 4] = r.id >>> 8;
+    out[at + 5] = r.id & 0xff;
+    out.set(r.name, at + 6);
+    at += 6 + r.name.length;
+    out[at] = size >>> 24;
+    out[at + 1] = (size >>> 16) & 0xff;
+    out[at + 2] = (size >>> 8) & 0xff;
+    out[at + 3] = size & 0xff;
+    out.set(r.data, at + 4);
+    at += 4 + size + (size & 1); // odd sizes: one zero byte of padding
+  }
+  return out;
 }
 
 const EMPTY_NAME = Uint8Array.of(0, 0);
@@ -359,7 +359,7 @@ export function mergePhotoshopIptc(
   iim: Uint8Array,
 ): Uint8Array {
   const resources = existing ? parsePhotoshopResources(existing) : [];
-  const digest = new Uint8Array(createHash("md5").update(iim).digest());
+  const digest = md5(iim);
   const out: PhotoshopResource[] = [];
   let placedIptc = false;
   let placedDigest = false;

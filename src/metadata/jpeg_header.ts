@@ -15,6 +15,7 @@ import {
   concatBytes,
   decodeUtf8Strict,
   latin1,
+  latin1Bytes,
   utf8,
 } from "./_bytes.ts";
 import { crossCheckWithPiexif } from "./cross_check_with_piexif.ts";
@@ -90,7 +91,9 @@ export interface HeaderExpectations {
   iptc: boolean;
 }
 
-const enc = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const EXIF_SIGNATURE_BYTES = latin1Bytes(EXIF_SIGNATURE);
+const XMP_SIGNATURE_BYTES = latin1Bytes(XMP_SIGNATURE);
+const PHOTOSHOP_SIGNATURE_BYTES = latin1Bytes(PHOTOSHOP_SIGNATURE);
 
 function exifEditFrom(
   fields: PreparedFields,
@@ -254,24 +257,19 @@ export function rebuildJpegHeader(
         iptcValues,
         (resources ? findIim(resources) : undefined) ?? exifIptc,
       );
-      const payload = concatBytes([
-        enc(PHOTOSHOP_SIGNATURE),
-        mergePhotoshopIptc(resources, iim),
-      ]);
-      const old = psAt.length === 1
-        ? segmentPayload(bytes, segments[psAt[0]!]!)
-        : undefined;
-      if (payload.length > MAX_SEGMENT_PAYLOAD) {
+      // The segment's payload is the signature, then these resources.
+      const merged = mergePhotoshopIptc(resources, iim);
+      if (PHOTOSHOP_SIGNATURE.length + merged.length > MAX_SEGMENT_PAYLOAD) {
         blocks.iptc = "kept";
         warnings.push(
           "Left IPTC untouched: the Photoshop segment would exceed 64 KB",
         );
-      } else if (old && bytesEqual(old, payload)) {
+      } else if (resources && bytesEqual(resources, merged)) {
         blocks.iptc = "unchanged";
         expect.iptc = true;
         writtenIim = iim;
       } else {
-        newPhotoshop = payload;
+        newPhotoshop = merged;
         blocks.iptc = "written";
         expect.iptc = true;
         writtenIim = iim;
@@ -361,7 +359,7 @@ export function rebuildJpegHeader(
         if (old && bytesEqual(old, packet)) {
           blocks.xmp = "unchanged";
         } else {
-          newXmp = concatBytes([enc(XMP_SIGNATURE), packet]);
+          newXmp = packet;
           blocks.xmp = "written";
         }
         // Our description is in it (fitXmpPacket put it there); the re-read
@@ -377,10 +375,15 @@ export function rebuildJpegHeader(
     bytes: bytes.subarray(s.start, s.end),
     kind: kinds[i]!,
   }));
-  const replace = (index: number, marker: number, payload: Uint8Array) => {
+  const replace = (
+    index: number,
+    marker: number,
+    payload: Uint8Array,
+    prefix: Uint8Array,
+  ) => {
     pieces[index] = {
       from: index,
-      bytes: buildSegment(marker, payload),
+      bytes: buildSegment(marker, payload, prefix),
       kind: kinds[index]!,
     };
   };
@@ -392,28 +395,38 @@ export function rebuildJpegHeader(
     leadingApp0++;
   }
   if (newExif) {
-    const payload = concatBytes([enc(EXIF_SIGNATURE), newExif]);
-    if (exifAt.length === 1) replace(exifAt[0]!, 0xe1, payload);
-    else {
+    if (exifAt.length === 1) {
+      replace(exifAt[0]!, 0xe1, newExif, EXIF_SIGNATURE_BYTES);
+    } else {
       inserts.push({
         before: leadingApp0,
-        piece: { from: -1, bytes: buildSegment(0xe1, payload), kind: "exif" },
+        piece: {
+          from: -1,
+          bytes: buildSegment(0xe1, newExif, EXIF_SIGNATURE_BYTES),
+          kind: "exif",
+        },
       });
     }
   }
   if (newXmp) {
-    if (xmpAt.length === 1) replace(xmpAt[0]!, 0xe1, newXmp);
-    else {
+    if (xmpAt.length === 1) {
+      replace(xmpAt[0]!, 0xe1, newXmp, XMP_SIGNATURE_BYTES);
+    } else {
       const before = exifAt.length === 1 ? exifAt[0]! + 1 : leadingApp0;
       inserts.push({
         before,
-        piece: { from: -1, bytes: buildSegment(0xe1, newXmp), kind: "xmp" },
+        piece: {
+          from: -1,
+          bytes: buildSegment(0xe1, newXmp, XMP_SIGNATURE_BYTES),
+          kind: "xmp",
+        },
       });
     }
   }
   if (newPhotoshop) {
-    if (psAt.length === 1) replace(psAt[0]!, 0xed, newPhotoshop);
-    else {
+    if (psAt.length === 1) {
+      replace(psAt[0]!, 0xed, newPhotoshop, PHOTOSHOP_SIGNATURE_BYTES);
+    } else {
       let before = 1;
       while (
         before < segments.length && segments[before]!.marker >= 0xe0 &&
@@ -423,7 +436,11 @@ export function rebuildJpegHeader(
         before,
         piece: {
           from: -1,
-          bytes: buildSegment(0xed, newPhotoshop),
+          bytes: buildSegment(
+            0xed,
+            newPhotoshop,
+            PHOTOSHOP_SIGNATURE_BYTES,
+          ),
           kind: "photoshop",
         },
       });

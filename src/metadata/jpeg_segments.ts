@@ -250,21 +250,27 @@ export function segmentPayload(
 }
 
 /**
- * Builds a complete marker segment (`FF marker length payload`). Throws when
- * the payload does not fit in one segment.
+ * Builds a complete marker segment (`FF marker length prefix payload`), in
+ * one allocation. Throws when the payload does not fit in one segment.
  */
-export function buildSegment(marker: number, payload: Uint8Array): Uint8Array {
-  if (payload.length > MAX_SEGMENT_PAYLOAD) {
+export function buildSegment(
+  marker: number,
+  payload: Uint8Array,
+  prefix?: Uint8Array,
+): Uint8Array {
+  const size = (prefix?.length ?? 0) + payload.length;
+  if (size > MAX_SEGMENT_PAYLOAD) {
     throw new RangeError(
-      `Segment payload of ${payload.length} bytes exceeds ${MAX_SEGMENT_PAYLOAD}`,
+      `Segment payload of ${size} bytes exceeds ${MAX_SEGMENT_PAYLOAD}`,
     );
   }
-  const out = new Uint8Array(payload.length + 4);
+  const out = new Uint8Array(size + 4);
   out[0] = 0xff;
   out[1] = marker;
-  out[2] = ((payload.length + 2) >>> 8) & 0xff;
-  out[3] = (payload.length + 2) & 0xff;
-  out.set(payload, 4);
+  out[2] = ((size + 2) >>> 8) & 0xff;
+  out[3] = (size + 2) & 0xff;
+  if (prefix) out.set(prefix, 4);
+  out.set(payload, size + 4 - payload.length);
   return out;
 }
 

@@ -146,7 +146,9 @@ export function mergeExif(
         };
       }
       if (tiff.length > maxTiffBytes) continue;
-      const lost = lostTags(
+      // Nothing readable before (no EXIF, or none a reader can read):
+      // nothing can be lost, and the new block need not be walked.
+      const lost = before.size === 0 ? undefined : lostTags(
         before,
         readableTags(tiff),
         attempt.drop,

@@ -10,6 +10,8 @@
 
 import { bytesEqual, latin1 } from "./_bytes.ts";
 
+const decoder = new TextDecoder();
+
 /** Marks where the camera's bytes end and our rebuilt IFDs begin. */
 export const EXIF_SIGNATURE_BYTES: Uint8Array = Uint8Array.from(
   "flickr-backup\0\0\0",
@@ -182,7 +184,7 @@ export class TiffReader {
     const value = this.valueBytes(entry);
     if (!value) return undefined;
     const end = value.indexOf(0);
-    return new TextDecoder().decode(end < 0 ? value : value.subarray(0, end));
+    return decoder.decode(end < 0 ? value : value.subarray(0, end));
   }
 
   rationals(entry: Entry): number[] | undefined {
