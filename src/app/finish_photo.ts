@@ -189,7 +189,8 @@ async function writePending(
 
 /**
  * The file in every album folder (the first holds the canonical file, the
- * others a link or copy), each with its sidecar; one fsync per folder.
+ * others a link or copy), each with its sidecar (with hard links, a link to
+ * the first folder's sidecar too); one fsync per folder.
  */
 async function placeCopies(
   run: RunContext,
@@ -201,6 +202,7 @@ async function placeCopies(
   const { files } = run.deps;
   const fileName = saved.relPath.split("/").pop()!;
   const placements: { albumId: string; relPath: string }[] = [];
+  let firstSidecar = "";
   for (const [index, place] of folders.entries()) {
     const dir = await albumDir(run, place.folder);
     const relPath = `${place.folder}/${fileName}`;
@@ -221,9 +223,17 @@ async function placeCopies(
         );
       }
     }
-    await files.atomicWriteFile(join(dir, `${fileName}.json`), sidecar, {
-      syncDir: false,
-    });
+    const sidecarPath = join(dir, `${fileName}.json`);
+    if (index > 0 && run.options.albumLinks === "hardlink") {
+      // The same JSON as the first folder's: linked like the file itself
+      // (no second write and fsync of the same bytes).
+      await files.linkOrCopy(firstSidecar, sidecarPath, "hardlink", {
+        syncDir: false,
+      });
+    } else {
+      await files.atomicWriteFile(sidecarPath, sidecar, { syncDir: false });
+    }
+    if (index === 0) firstSidecar = sidecarPath;
     placements.push({ albumId: place.albumId, relPath });
   }
   // The renames of the file and its sidecar are made durable by one fsync

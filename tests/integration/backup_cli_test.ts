@@ -149,6 +149,27 @@ Deno.test("backup hardlinks a photo that is in several albums instead of downloa
         await Promise.all(paths.map(async (p) => (await Deno.stat(p)).ino)),
       );
       assertEquals(inodes.size, 1, "one inode for all album copies");
+      // The sidecars hold the same JSON: linked like the file.
+      const sidecars = new Set(
+        await Promise.all(
+          paths.map(async (p) => (await Deno.stat(`${p}.json`)).ino),
+        ),
+      );
+      assertEquals(sidecars.size, 1, "one inode for all album sidecars");
+      const texts = await Promise.all(
+        paths.map((p) => Deno.readTextFile(`${p}.json`)),
+      );
+      assertEquals(JSON.parse(texts[0]!).id, shared[0]);
+      // Retitled on Flickr: every folder's sidecar says so after a rerun.
+      const photo = flickr.account.photos.get(shared[0]!)!;
+      photo.title = "Retitled for every album";
+      photo.lastUpdate = Math.floor(Date.now() / 1000) + 60;
+      const rerun = await backup(flickr, dir);
+      assertEquals(rerun.code, 0, rerun.stderr);
+      for (const p of paths) {
+        const json = JSON.parse(await Deno.readTextFile(`${p}.json`));
+        assertEquals(json.title, "Retitled for every album", p);
+      }
     }
   });
 });
