@@ -139,7 +139,11 @@ export function truncateUtf8(
   maxBytes: number,
   marker = "",
 ): Truncated {
-  if (utf8(text).length <= maxBytes) return { text, truncated: false };
+  // A UTF-16 unit never takes more than 3 bytes of UTF-8: most text is
+  // known to fit without encoding it.
+  if (text.length * 3 <= maxBytes || utf8(text).length <= maxBytes) {
+    return { text, truncated: false };
+  }
   const markerBytes = utf8(marker).length;
   const withMarker = markerBytes <= maxBytes;
   const budget = withMarker ? maxBytes - markerBytes : maxBytes;

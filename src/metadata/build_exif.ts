@@ -34,6 +34,9 @@ import {
   TAG,
 } from "./tiff_reader.ts";
 
+/** One sink for every build (each build is synchronous, none nested). */
+const SINK = new Sink();
+
 /** Facts about the image used when EXIF must be created from nothing. */
 export interface NewExifContext {
   /** Image width from the frame header. */
@@ -114,7 +117,8 @@ export function build(
 ): Uint8Array {
   const little = parsed ? parsed.reader.little : false;
   const enc = new Encoder(little);
-  const sink = new Sink();
+  const sink = SINK;
+  sink.reset();
 
   // 1. The base: the original bytes (up to a previous signature), or a bare
   //    header for EXIF created from nothing, then the signature.

@@ -98,7 +98,7 @@ export class Encoder {
     return {
       type: UNDEFINED,
       count: bytes.length,
-      data: Uint8Array.from(bytes),
+      data: new Uint8Array(bytes),
     };
   }
 }
@@ -119,6 +119,13 @@ export class Sink {
     next.set(this.#buf.subarray(0, this.length));
     this.#buf = next;
     this.#view = new DataView(next.buffer);
+  }
+
+  /** Empties the sink for another use (keeps its buffer). */
+  reset() {
+    this.#buf.fill(0, 0, this.length);
+    this.length = 0;
+    this.ifd0Refs = [];
   }
 
   write(bytes: Uint8Array) {

@@ -10,7 +10,16 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { concatBytes, toBinaryString, utf8, utf8WithNul } from "./_bytes.ts";
+import {
+  concatBytes,
+  toBinaryString,
+  truncateUtf8,
+  utf8,
+  utf8WithNul,
+} from "./_bytes.ts";
+import { cleanText } from "./fields.ts";
+import { mergeExif } from "./merge_exif.ts";
+import { readDateTimeOriginal, readExif } from "./read_exif.ts";
 import { crossCheckWithPiexif } from "./cross_check_with_piexif.ts";
 import { type DataValue, Encoder } from "./emit_ifd.ts";
 import {
@@ -22,6 +31,10 @@ import {
 import { buildSegment } from "./jpeg_segments.ts";
 import { md5 } from "./md5.ts";
 import { concat, encodeIfd } from "../../tests/helpers/jpeg.ts";
+import {
+  cameraExif,
+  canonStyleExif,
+} from "../../tests/helpers/media_builders.ts";
 
 /** A seeded generator (xorshift32), so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -267,4 +280,126 @@ Deno.test("crossCheckWithPiexif() judges the new EXIF only when piexifjs reads t
   const broken = tiff([floatEntry, artist("New")]);
   assert(crossCheckWithPiexif(readable, broken, edit)?.includes("cannot read"));
   assertEquals(crossCheckWithPiexif(unreadable, broken, edit), undefined);
+});
+
+/** Random text from pieces that matter to UTF-8, NFC and the cleaners. */
+function randomText(next: () => number): string {
+  const pieces = [
+    "a",
+    "Z",
+    " ",
+    "~",
+    "\t",
+    "\n",
+    "\r",
+    "\0",
+    "\x07",
+    "\x1f",
+    "\x7f",
+    "é",
+    "e\u0301",
+    "\u00ff",
+    "ß",
+    "日",
+    "\uffff",
+    "\ufffe",
+    "📷",
+    "\ud800",
+    "\udc00",
+  ];
+  let text = "";
+  const length = Math.floor(next() * 30);
+  for (let i = 0; i < length; i++) {
+    // Mostly plain ASCII, like most titles and tags.
+    text += next() < 0.7
+      ? String.fromCharCode(0x20 + Math.floor(next() * 95))
+      : pieces[Math.floor(next() * pieces.length)]!;
+  }
+  return text;
+}
+
+Deno.test("cleanText() gives what the full cleaning gives, plain ASCII or not", () => {
+  const reference = (text: string) =>
+    text
+      // deno-lint-ignore no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "")
+      .replace(/[\uFFFE\uFFFF]/g, "")
+      .replace(
+        /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+        "\uFFFD",
+      ).normalize("NFC");
+  const next = rng(25);
+  for (let i = 0; i < 2000; i++) {
+    const text = randomText(next);
+    assertEquals(cleanText(text), reference(text), JSON.stringify(text));
+  }
+});
+
+Deno.test("truncateUtf8() cuts exactly when the UTF-8 is over the budget", () => {
+  const next = rng(29);
+  for (let i = 0; i < 500; i++) {
+    const text = randomText(next);
+    const size = utf8(text).length;
+    for (let max = 0; max <= text.length * 3 + 1; max++) {
+      const cut = truncateUtf8(text, max, " […]");
+      assertEquals(cut.truncated, size > max, `${JSON.stringify(text)} ${max}`);
+      if (!cut.truncated) assertEquals(cut.text, text);
+    }
+  }
+});
+
+Deno.test("readDateTimeOriginal() reads what readExif() reads, and fails alike", () => {
+  const tiffs = [
+    canonStyleExif(),
+    cameraExif().subarray(6),
+    changed(mergeExif(undefined, { dateTimeOriginal: "2001:02:03 04:05:06" }, {
+      width: 8,
+      height: 8,
+      components: 3,
+      hasIccProfile: false,
+    })),
+  ];
+  for (const tiff of tiffs) {
+    for (const length of [tiff.length, 40, 12, 8, 4]) {
+      const cut = tiff.subarray(0, length);
+      let want: string | undefined | Error;
+      try {
+        want = readExif(cut).dateTimeOriginal;
+      } catch (error) {
+        want = error as Error;
+      }
+      if (want instanceof Error) {
+        let thrown = false;
+        try {
+          readDateTimeOriginal(cut);
+        } catch {
+          thrown = true;
+        }
+        assert(thrown, `length ${length} throws`);
+      } else {
+        assertEquals(readDateTimeOriginal(cut), want, `length ${length}`);
+      }
+    }
+  }
+});
+
+function changed(result: ReturnType<typeof mergeExif>): Uint8Array {
+  if (result.kind !== "changed") throw new Error(JSON.stringify(result));
+  return result.tiff;
+}
+
+Deno.test("mergeExif() gives the same bytes after a bigger EXIF was built (the sink is reused)", () => {
+  const ctx = { width: 64, height: 48, components: 3, hasIccProfile: false };
+  const small = { dateTimeOriginal: "2019:07:14 18:22:01", artist: "A" };
+  const big = {
+    ...small,
+    imageDescription: "x".repeat(3000),
+    xpComment: "y".repeat(2000),
+  };
+  const first = changed(mergeExif(undefined, small, ctx));
+  const firstCamera = changed(mergeExif(canonStyleExif(), small, ctx));
+  changed(mergeExif(canonStyleExif(), big, ctx));
+  changed(mergeExif(undefined, big, ctx));
+  assertEquals(changed(mergeExif(undefined, small, ctx)), first);
+  assertEquals(changed(mergeExif(canonStyleExif(), small, ctx)), firstCamera);
 });

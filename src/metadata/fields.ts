@@ -213,12 +213,16 @@ export function dateResolutionToLocalDate(
   return new Date(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
 }
 
+const PLAIN_TEXT = /^[\x20-\x7e\t\n\r]*$/;
+
 /**
  * Removes what no metadata format can carry: NUL and other C0 controls except
  * tab, LF and CR, U+FFFE/U+FFFF, and lone surrogates (XML 1.0 rejects them).
  * Normalises to NFC.
  */
 export function cleanText(text: string): string {
+  // Printable ASCII, tab, LF and CR: nothing to remove, already NFC.
+  if (PLAIN_TEXT.test(text)) return text;
   // deno-lint-ignore no-control-regex
   const cleaned = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "")
     .replace(/[\uFFFE\uFFFF]/g, "")

@@ -105,6 +105,18 @@ export function readExif(tiff: Uint8Array): ExifSummary {
   return summary;
 }
 
+/**
+ * The ExifIFD DateTimeOriginal of a TIFF block (trimmed, undefined when
+ * absent or empty), after the same structure checks as {@link readExif}:
+ * throws {@link ExifFormatError} when malformed.
+ */
+export function readDateTimeOriginal(tiff: Uint8Array): string | undefined {
+  const { reader, exif } = parseTiff(tiff);
+  const entry = findEntry(exif, TAG.DateTimeOriginal);
+  const value = entry ? reader.ascii(entry)?.trim() : undefined;
+  return value === "" ? undefined : value;
+}
+
 /** One IFD entry, as {@link listExifEntries} reports it. */
 export interface ExifEntryInfo {
   /** Which IFD holds it. */

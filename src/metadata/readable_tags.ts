@@ -8,6 +8,21 @@
 import { bytesEqual } from "./_bytes.ts";
 import { type Ifd, IFD_NAMES, isValidType, TiffReader } from "./tiff_reader.ts";
 
+/** Keys made so far, per IFD name (a photo's keys are mostly the same). */
+const keys = new Map<string, Map<number, string>>();
+
+/** "IFD:0xtag", made once per IFD name and tag (at most 4,096 kept each). */
+function tagKey(name: string, tag: number): string {
+  let byTag = keys.get(name);
+  if (!byTag) keys.set(name, byTag = new Map());
+  let key = byTag.get(tag);
+  if (key === undefined) {
+    key = `${name}:0x${tag.toString(16).padStart(4, "0")}`;
+    if (byTag.size < 4096) byTag.set(tag, key);
+  }
+  return key;
+}
+
 /**
  * The tags a reader can read from a TIFF block ("IFD:tag" -> value bytes),
  * following the rule ExifTool applies: an IFD whose first entry has an
@@ -38,7 +53,7 @@ export function readableTags(tiff: Uint8Array): Map<string, Uint8Array> {
       if (!isValidType(entry.type)) continue;
       const value = reader.valueBytes(entry);
       if (value === undefined) continue;
-      const key = `${name}:0x${entry.tag.toString(16).padStart(4, "0")}`;
+      const key = tagKey(name, entry.tag);
       if (out.has(key)) continue;
       const subName = IFD_NAMES[entry.tag as keyof typeof IFD_NAMES];
       if (subName) {
