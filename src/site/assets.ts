@@ -85,16 +85,23 @@ export const SITE_JS = `"use strict";
     var status = document.getElementById("status");
     var results = document.getElementById("results");
     var data = window.FLICKR_BACKUP_SEARCH;
-    if (typeof MiniSearch === "undefined" || !data) {
+    var expected = Number(results.getAttribute("data-shards"));
+    if (typeof MiniSearch === "undefined" || !data || data.shards.length !== expected) {
       status.textContent = "The search index is missing: run flickr-backup site again.";
       return;
     }
-    var search = MiniSearch.loadJSON(data.index, data.options);
+    var shards = data.shards.map(function (index) {
+      return MiniSearch.loadJS(index, data.options);
+    });
     var run = function () {
       var query = input.value.trim();
       while (results.firstChild) results.removeChild(results.firstChild);
       if (!query) { status.textContent = ""; return; }
-      var found = search.search(query, { prefix: true, fuzzy: 0.15, combineWith: "AND" });
+      var found = [];
+      shards.forEach(function (shard) {
+        found = found.concat(shard.search(query, { prefix: true, fuzzy: 0.15, combineWith: "AND" }));
+      });
+      found.sort(function (a, b) { return b.score - a.score; });
       status.textContent = found.length + (found.length === 1 ? " photo" : " photos");
       found.slice(0, 500).forEach(function (hit) {
         var a = document.createElement("a");

@@ -14,9 +14,13 @@
 
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
-import MiniSearch from "minisearch";
 import { LocalFatalError } from "../errors.ts";
-import { atomicWriteFile } from "../platform/fs.ts";
+import {
+  atomicWriteFile,
+  fsyncDir,
+  tempPathFor,
+  writeAllSync,
+} from "../platform/fs.ts";
 import {
   type BackupContents,
   listBackup,
@@ -41,13 +45,18 @@ import {
   renderSearch,
   renderTags,
   renderTimeline,
-  searchDocuments,
+  SEARCH_SHARD_PHOTOS,
+  type SearchDocument,
+  searchDocument,
+  searchShardFiles,
   SITE_DIR,
   type SiteModel,
   tagSlug,
   type ThumbRef,
 } from "./pages.ts";
 import { makeThumbnail } from "./thumbnails.ts";
+import { shardScript } from "./search_index.ts";
+import { collectGarbageIfGrown } from "../platform/collect_garbage.ts";
 
 export { SITE_DIR } from "./pages.ts";
 
@@ -64,8 +73,8 @@ interface Manifest {
   version: number;
   sidecars: SidecarCache;
   thumbs: Record<string, { key: string; ref: ThumbRef }>;
+  /** Page or asset to the hash of its text (search index: of its input). */
   pages: Record<string, string>;
-  searchKey: string;
 }
 
 /** Read first: when the backup's listing is unchanged, nothing else is. */
@@ -106,7 +115,6 @@ async function readManifest(siteDir: string): Promise<Manifest> {
     sidecars: {},
     thumbs: {},
     pages: {},
-    searchKey: "",
   };
   try {
     const parsed = JSON.parse(
@@ -129,6 +137,91 @@ async function readQuick(siteDir: string): Promise<QuickCheck | undefined> {
     return parsed?.version === MANIFEST_VERSION ? parsed : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes `pieces` to a file, 64 KB at a time: a large file (a search index,
+ * the manifest) never exists as one string and its bytes.
+ */
+function writeChunks(
+  root: string,
+  rel: string,
+  pieces: Iterable<string>,
+  made = new Set<string>(),
+): void {
+  const path = join(root, rel);
+  const dir = dirname(path);
+  if (!made.has(dir)) {
+    Deno.mkdirSync(dir, { recursive: true });
+    made.add(dir);
+  }
+  using file = Deno.openSync(path, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  writePieces(file, pieces);
+}
+
+function writePieces(file: Deno.FsFile, pieces: Iterable<string>): void {
+  const encoder = new TextEncoder();
+  let chunk = "";
+  for (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 64 * 1024) {
+      writeAllSync(file, encoder.encode(chunk));
+      chunk = "";
+    }
+  }
+  if (chunk) writeAllSync(file, encoder.encode(chunk));
+}
+
+/** The manifest's JSON, a few entries at a time. */
+function* manifestJson(manifest: Manifest): Generator<string> {
+  yield `{"version":${JSON.stringify(manifest.version)}`;
+  const sections = {
+    sidecars: manifest.sidecars,
+    thumbs: manifest.thumbs,
+    pages: manifest.pages,
+  };
+  for (const [name, entries] of Object.entries(sections)) {
+    yield `,${JSON.stringify(name)}:{`;
+    let comma = "";
+    for (const key in entries) {
+      yield `${comma}${JSON.stringify(key)}:${
+        JSON.stringify((entries as Record<string, unknown>)[key])
+      }`;
+      comma = ",";
+    }
+    yield "}";
+  }
+  yield "}";
+}
+
+/**
+ * Writes the manifest in place of the old one, a few entries at a time (as
+ * one JSON string and its bytes it held ~20 MB at 10,000 photos); flushed
+ * to disk before the rename (the caller syncs the folder).
+ */
+function writeManifest(path: string, manifest: Manifest): void {
+  const tmp = tempPathFor(path);
+  let file: Deno.FsFile | undefined;
+  try {
+    file = Deno.openSync(tmp, { write: true, createNew: true });
+    writePieces(file, manifestJson(manifest));
+    file.syncSync();
+    file.close();
+    file = undefined;
+    Deno.renameSync(tmp, path);
+  } catch (error) {
+    try {
+      file?.close();
+      Deno.removeSync(tmp);
+    } catch {
+      // nothing more to clean
+    }
+    throw error;
   }
 }
 
@@ -290,24 +383,33 @@ function buildModel(
   return { contents, thumbs, tags, months };
 }
 
-function searchIndexScript(
+/**
+ * The search index files, one at a time: each holds the documents of
+ * {@link SEARCH_SHARD_PHOTOS} photos. `key` hashes what the file is made
+ * from (its documents, the options, the program); the index itself is only
+ * built when asked for (`script`).
+ */
+function* searchShards(
   model: SiteModel,
-): { key: string; script: () => string } {
-  const docs = searchDocuments(model);
-  const json = JSON.stringify(docs);
-  return {
-    key: hash(json),
-    script: () => {
-      const index = new MiniSearch({ ...SEARCH_OPTIONS });
-      index.addAll(docs);
-      return `window.FLICKR_BACKUP_SEARCH = ${
-        JSON.stringify({
-          options: SEARCH_OPTIONS,
-          index: JSON.stringify(index),
-        })
-      };\n`;
-    },
-  };
+  generator: string,
+): Generator<{ rel: string; key: string; script: () => Iterable<string> }> {
+  const files = searchShardFiles(model.contents.photos.size);
+  const photos = model.contents.photos.values();
+  const options = JSON.stringify([SEARCH_OPTIONS, generator]);
+  for (const file of files) {
+    const docs: SearchDocument[] = [];
+    while (docs.length < SEARCH_SHARD_PHOTOS) {
+      const next = photos.next();
+      if (next.done) break;
+      docs.push(searchDocument(model, next.value));
+    }
+    yield {
+      rel: `${SITE_DIR}/${file}`,
+      key: createHash("sha1").update(options).update(JSON.stringify(docs))
+        .digest("hex"),
+      script: () => shardScript(docs),
+    };
+  }
 }
 
 /** Every page and asset of the site, as (path from the root, content). */
@@ -392,6 +494,7 @@ export async function generateSite(
     }
     const manifest = await readManifest(siteDir);
     const contents = readContents(root, listing, manifest.sidecars);
+    collectGarbageIfGrown();
     const thumbs = await thumbnails(root, contents, manifest, present);
     const summary = {
       indexPath: join(root, "index.html"),
@@ -404,8 +507,6 @@ export async function generateSite(
     };
     const model = buildModel(contents, thumbs.refs);
 
-    const search = searchIndexScript(model);
-    const searchRel = `${SITE_DIR}/assets/search-index.js`;
     const isPresent = (rel: string) =>
       rel === "index.html"
         ? exists(join(root, rel))
@@ -433,12 +534,13 @@ export async function generateSite(
         write(rel, text);
       }
     }
-    if (manifest.searchKey === search.key && isPresent(searchRel)) {
-      newPages[searchRel] = manifest.pages[searchRel] ?? search.key;
-    } else {
-      const text = search.script();
-      newPages[searchRel] = hash(text);
-      write(searchRel, text);
+    collectGarbageIfGrown();
+    for (const shard of searchShards(model, generator)) {
+      newPages[shard.rel] = shard.key;
+      if (manifest.pages[shard.rel] !== shard.key || !isPresent(shard.rel)) {
+        writeChunks(root, shard.rel, shard.script(), folders);
+        written++;
+      }
     }
     const usedThumbs = new Set(
       Object.values(manifest.thumbs).map((t) =>
@@ -456,8 +558,8 @@ export async function generateSite(
         ),
       );
     manifest.pages = newPages;
-    manifest.searchKey = search.key;
-    await atomicWriteFile(join(siteDir, MANIFEST), JSON.stringify(manifest));
+    writeManifest(join(siteDir, MANIFEST), manifest);
+    await fsyncDir(siteDir);
     const quickCheck: QuickCheck = {
       version: MANIFEST_VERSION,
       generator,

@@ -456,37 +456,58 @@ export function renderTimeline(model: SiteModel): string {
   });
 }
 
+/**
+ * Photos per search index file. The index is cut into files of this many
+ * photos, each built, written and let go in turn (a whole index of 10,000
+ * photos held ~20 MB while built and serialized); the search page loads
+ * them all and merges their hits.
+ */
+export const SEARCH_SHARD_PHOTOS = 1000;
+
+/** The search index files (from the site folder) of `photos` photos. */
+export function searchShardFiles(photos: number): string[] {
+  const count = Math.max(1, Math.ceil(photos / SEARCH_SHARD_PHOTOS));
+  return Array.from({ length: count }, (_, k) => `assets/search-${k}.js`);
+}
+
 /** The search page (results are rendered by site.js). */
 export function renderSearch(model: SiteModel): string {
+  const shards = searchShardFiles(model.contents.photos.size);
   return layout(PAGE, {
     title: `Search · ${model.contents.account || "Flickr backup"}`,
     account: model.contents.account,
     kind: "search",
-    scripts: ["assets/minisearch.js", "assets/search-index.js"],
+    scripts: ["assets/minisearch.js", ...shards],
     body: `<h1>Search</h1>
 <form class="search" action="search.html" method="get" role="search"><input id="q" type="search" name="q" placeholder="Words from titles, descriptions, tags" aria-label="Search" autofocus></form>
 <p id="status" class="meta" aria-live="polite"></p>
-<div id="results" class="grid"></div>`,
+<div id="results" class="grid" data-shards="${shards.length}"></div>`,
   });
 }
 
-/** One search document per photo. */
-export function searchDocuments(model: SiteModel): {
+/** What the search index holds of a photo. */
+export interface SearchDocument {
   id: string;
   title: string;
   text: string;
   tags: string;
   thumb: string;
   date: string;
-}[] {
-  return [...model.contents.photos.values()].map((photo) => ({
+}
+
+/** The search document of one photo. */
+export function searchDocument(
+  model: SiteModel,
+  photo: ScannedPhoto,
+): SearchDocument {
+  return {
     id: photo.record.id,
     title: photo.record.title,
     text: descriptionText(photo.record.description),
     tags: photo.record.tags.map((tag) => `${tag.label} ${tag.key}`).join(" "),
     thumb: thumbUrl(PAGE, model.thumbs.get(photo.record.id)),
     date: formatTaken(photo.record.dateTaken, photo.record.granularity),
-  }));
+  };
 }
 
 /** Albums a photo is in, for its page. */

@@ -29,6 +29,11 @@ export interface SiteAccount {
   dir: string;
   /** A photo whose description holds the word {@link SiteAccount.word}. */
   searchable: { id: string; word: string };
+  /**
+   * The same for the last photo in no album: the site lists the Unsorted
+   * folder last, so this photo is in the last search index file.
+   */
+  lastSearchable: { id: string; word: string };
   hostileId: string;
 }
 
@@ -116,6 +121,7 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
   }));
   const folders = new Set<string>();
   let searchable = { id: "", word: "" };
+  let lastSearchable = { id: "", word: "" };
   let hostileId = "";
   for (let i = 0; i < options.photos; i++) {
     const id = `5300000${String(i * 7).padStart(10, "0")}`;
@@ -128,6 +134,7 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
     const hostile = i === 3;
     const word = `${WORDS[i % WORDS.length]}${i}`;
     if (i === Math.floor(options.photos / 2)) searchable = { id, word };
+    if (!inAlbums.length) lastSearchable = { id, word };
     if (hostile) hostileId = id;
     const photo: FlickrPhoto = {
       id,
@@ -190,5 +197,5 @@ export function makeSiteAccount(options: SiteAccountOptions): SiteAccount {
       Deno.writeTextFileSync(`${file}.json`, json);
     }
   }
-  return { dir, searchable, hostileId };
+  return { dir, searchable, lastSearchable, hostileId };
 }

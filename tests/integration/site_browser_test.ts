@@ -33,8 +33,8 @@ if (!CHROMIUM) {
 }
 
 interface SiteExpectations {
-  /** A word of one photo's description, and that photo. */
-  search: { word: string; id: string };
+  /** Words of photos' descriptions, and those photos. */
+  search: { word: string; id: string }[];
   /** Visit every photo page (else only those named here and a sample). */
   allPhotoPages: boolean;
   hostileId?: string;
@@ -78,9 +78,9 @@ async function checkSite(root: string, expect: SiteExpectations) {
   const queue = [home];
   reachable.add(home);
   const sample = new Set(
-    [expect.hostileId, expect.search.id].filter(Boolean).map((id) =>
-      fileUrl(root, `.flickr_site/p/${id}.html`)
-    ),
+    [expect.hostileId, ...expect.search.map((s) => s.id)].filter(Boolean).map((
+      id,
+    ) => fileUrl(root, `.flickr_site/p/${id}.html`)),
   );
   let photoPagesVisited = 0;
   let videos = 0;
@@ -119,22 +119,24 @@ async function checkSite(root: string, expect: SiteExpectations) {
   assertEquals(broken, [], "images that did not load");
 
   // Search: a word of a description finds its photo.
-  await page.goto(
-    `${fileUrl(root, ".flickr_site/s/search.html")}?q=${
-      encodeURIComponent(expect.search.word)
-    }`,
-    { waitUntil: "load" },
-  );
-  await page.waitForSelector("#results a");
-  const hits = await page.$$eval(
-    "#results a",
-    (links) => links.map((a) => (a as HTMLAnchorElement).href),
-  );
-  assert(
-    hits.some((href) => href.endsWith(`/p/${expect.search.id}.html`)),
-    `search for "${expect.search.word}" did not find ${expect.search.id}: ${hits}`,
-  );
-  broken.push(...await brokenImages(page));
+  for (const { word, id } of expect.search) {
+    await page.goto(
+      `${fileUrl(root, ".flickr_site/s/search.html")}?q=${
+        encodeURIComponent(word)
+      }`,
+      { waitUntil: "load" },
+    );
+    await page.waitForSelector("#results a");
+    const hits = await page.$$eval(
+      "#results a",
+      (links) => links.map((a) => (a as HTMLAnchorElement).href),
+    );
+    assert(
+      hits.some((href) => href.endsWith(`/p/${id}.html`)),
+      `search for "${word}" did not find ${id}: ${hits}`,
+    );
+    broken.push(...await brokenImages(page));
+  }
 
   // Keyboard: from an album, → and ← move along it, Esc goes back to it.
   const album = listHtml(join(site, "a")).map((path) =>
@@ -209,10 +211,10 @@ Deno.test({
       assertEquals(run.code, 0, run.stderr);
       assertStringIncludes(run.stdout, `Open ${join(dir, "index.html")}`);
       const result = await checkSite(dir, {
-        search: {
+        search: [{
           word: "harbour",
           id: [...flickr.account.photos.values()][0]!.id,
-        },
+        }],
         allPhotoPages: true,
       });
       assertEquals(result.videos, 1, "the demo's video page was checked");
@@ -231,8 +233,19 @@ Deno.test({
       const run = await runCliProcess(["site", "--dir", account.dir]);
       assertEquals(run.code, 0, run.stderr);
       assertStringIncludes(run.stdout, "2000 photos and videos in 13 albums");
+      // The index is cut in two files; one photo is looked for in the last.
+      const shards = [0, 1].map((k) =>
+        Deno.readTextFileSync(
+          join(account.dir, `.flickr_site/assets/search-${k}.js`),
+        )
+      );
+      assertEquals(
+        shards.map((text) => text.includes(`"${account.lastSearchable.id}"`)),
+        [false, true],
+      );
+      await assertMissing(join(account.dir, ".flickr_site/assets/search-2.js"));
       await checkSite(account.dir, {
-        search: account.searchable,
+        search: [account.searchable, account.lastSearchable],
         allPhotoPages: false,
         hostileId: account.hostileId,
       });
@@ -241,3 +254,12 @@ Deno.test({
     }
   },
 });
+
+async function assertMissing(path: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return;
+  }
+  throw new Error(`${path} should not exist`);
+}
