@@ -56,7 +56,10 @@ import {
 } from "./pages.ts";
 import { makeThumbnail } from "./thumbnails.ts";
 import { shardScript } from "./search_index.ts";
-import { collectGarbageIfGrown } from "../platform/collect_garbage.ts";
+import {
+  collectGarbageIfGrown,
+  GC_CHECK_EVERY,
+} from "../platform/collect_garbage.ts";
 
 export { SITE_DIR } from "./pages.ts";
 
@@ -225,9 +228,8 @@ function writeManifest(path: string, manifest: Manifest): void {
   }
 }
 
-/** Files present under the site folder (relative, "/"), one listing each. */
-function presentFiles(siteDir: string): Set<string> {
-  const present = new Set<string>();
+/** Calls `visit` with each file under the site folder (relative, "/"). */
+function walkSite(siteDir: string, visit: (rel: string) => void): void {
   const walk = (dir: string, prefix: string) => {
     let entries: Iterable<Deno.DirEntry>;
     try {
@@ -239,11 +241,24 @@ function presentFiles(siteDir: string): Set<string> {
       if (prefix === "" && entry.name === QUICK) continue;
       if (entry.isDirectory) {
         walk(join(dir, entry.name), `${prefix}${entry.name}/`);
-      } else present.add(`${prefix}${entry.name}`);
+      } else visit(`${prefix}${entry.name}`);
     }
   };
   walk(siteDir, "");
+}
+
+/** Files present under the site folder (relative, "/"), one listing each. */
+function presentFiles(siteDir: string): Set<string> {
+  const present = new Set<string>();
+  walkSite(siteDir, (rel) => present.add(rel));
   return present;
+}
+
+/** How many files the site folder holds. */
+function countFiles(siteDir: string): number {
+  let count = 0;
+  walkSite(siteDir, () => count++);
+  return count;
 }
 
 /**
@@ -366,7 +381,10 @@ function buildModel(
       : r.dateTaken
       ? `${r.dateTaken.slice(0, 4)}-00`
       : "undated";
-    months.set(month, [...(months.get(month) ?? []), r.id]);
+    // Pushed, not copied: a copy per photo was quadratic in a month's size.
+    const ids = months.get(month);
+    if (ids) ids.push(r.id);
+    else months.set(month, [r.id]);
     for (const tag of r.tags) {
       let entry = tags.get(tag.key);
       if (!entry) {
@@ -405,21 +423,46 @@ function* searchShards(
     }
     yield {
       rel: `${SITE_DIR}/${file}`,
-      key: createHash("sha1").update(options).update(JSON.stringify(docs))
-        .digest("hex"),
+      key: docs.reduce(
+        (digest, doc) => digest.update(JSON.stringify(doc)),
+        createHash("sha1").update(options),
+      ).digest("hex"),
       script: () => shardScript(docs),
     };
   }
 }
 
-/** Every page and asset of the site, as (path from the root, content). */
+/**
+ * A page's text: whole; in pieces, made again when asked again (large
+ * pages: hashed, then made again to be written only when changed); or an
+ * asset read from a package.
+ */
+type Page =
+  | string
+  | { pieces: () => Iterable<string> }
+  | (() => Promise<string>);
+
+/** SHA-1 of the text of `pieces`, as {@link hash} of them joined gives. */
+function hashPieces(pieces: Iterable<string>): string {
+  const digest = createHash("sha1");
+  let chunk = "";
+  for (const piece of pieces) {
+    chunk += piece;
+    if (chunk.length >= 64 * 1024) {
+      digest.update(chunk);
+      chunk = "";
+    }
+  }
+  return digest.update(chunk).digest("hex");
+}
+
 /**
  * Every page, one at a time (made when asked for: an 80,000-photo backup
  * never holds all its pages in memory at once).
  */
 function* renderAll(
   model: SiteModel,
-): Generator<[string, string | (() => string | Promise<string>)]> {
+): Generator<[string, Page]> {
   const s = (rel: string) => `${SITE_DIR}/${rel}`;
   yield ["index.html", renderHome(model)];
   yield [s("assets/site.css"), SITE_CSS];
@@ -429,7 +472,7 @@ function* renderAll(
   for (const album of albums) {
     yield [
       s(album.id ? `a/${album.id}.html` : "a/unsorted.html"),
-      renderAlbum(model, album),
+      { pieces: () => renderAlbum(model, album) },
     ];
   }
   const memberOf = albumsOf(model.contents);
@@ -442,13 +485,17 @@ function* renderAll(
   for (const tag of model.tags.values()) {
     yield [
       s(`t/${tag.slug}.html`),
-      renderGridPage(model, "tag", tag.label, tag.photoIds),
+      {
+        pieces: () => renderGridPage(model, "tag", tag.label, tag.photoIds),
+      },
     ];
   }
   for (const [month, ids] of model.months) {
     yield [
       s(`m/${month}.html`),
-      renderGridPage(model, "month", monthHeading(month), ids),
+      {
+        pieces: () => renderGridPage(model, "month", monthHeading(month), ids),
+      },
     ];
   }
   yield [s("s/tags.html"), renderTags(model)];
@@ -519,12 +566,23 @@ export async function generateSite(
       writeFiles(root, [[rel, text]], folders);
       written++;
     };
+    let rendered = 0;
     for (const [rel, content] of renderAll(model)) {
+      // V8 left what pages and index files promote to its old space there
+      // until its limit, tens of MB above what the site keeps.
+      if (++rendered % GC_CHECK_EVERY === 0) collectGarbageIfGrown();
       if (typeof content === "string") {
         const digest = hash(content);
         newPages[rel] = digest;
         if (manifest.pages[rel] !== digest || !isPresent(rel)) {
           write(rel, content);
+        }
+      } else if (typeof content === "object") {
+        const digest = hashPieces(content.pieces());
+        newPages[rel] = digest;
+        if (manifest.pages[rel] !== digest || !isPresent(rel)) {
+          writeChunks(root, rel, content.pieces(), folders);
+          written++;
         }
       } else if (manifest.pages[rel] && isPresent(rel)) {
         newPages[rel] = manifest.pages[rel]!; // generated from a fixed package
@@ -540,6 +598,7 @@ export async function generateSite(
       if (manifest.pages[shard.rel] !== shard.key || !isPresent(shard.rel)) {
         writeChunks(root, shard.rel, shard.script(), folders);
         written++;
+        collectGarbageIfGrown();
       }
     }
     const usedThumbs = new Set(
@@ -564,7 +623,7 @@ export async function generateSite(
       version: MANIFEST_VERSION,
       generator,
       signature: listing.signature,
-      files: presentFiles(siteDir).size,
+      files: countFiles(siteDir),
       photos: summary.photos,
       albums: summary.albums,
       withoutThumbnail: summary.withoutThumbnail,

@@ -106,21 +106,30 @@ const CSP = [
   "form-action 'self'",
 ].join("; ");
 
-function layout(
+/** What every page has around its body. */
+interface LayoutOptions {
+  title: string;
+  account: string;
+  kind: string;
+  scripts?: string[];
+}
+
+function layout(where: Where, options: LayoutOptions & { body: string }) {
+  const [head, tail] = layoutAround(where, options);
+  return `${head}${options.body}${tail}`;
+}
+
+/** The text of a page before and after its body. */
+function layoutAround(
   where: Where,
-  options: {
-    title: string;
-    account: string;
-    kind: string;
-    body: string;
-    scripts?: string[];
-  },
-): string {
+  options: LayoutOptions,
+): [string, string] {
   const scripts = [...(options.scripts ?? []), "assets/site.js"].map((src) =>
     `<script src="${where.site}${src}" defer></script>`
   ).join("");
   const home = esc(options.account || "Flickr backup");
-  return `<!doctype html>
+  return [
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
@@ -134,9 +143,11 @@ function layout(
 <form class="find" action="${where.site}s/search.html" method="get" role="search"><input type="search" name="q" placeholder="Search" aria-label="Search titles, descriptions and tags"></form>
 </header>
 <main>
-${options.body}
+`,
+    `
 </main></body></html>
-`;
+`,
+  ];
 }
 
 function thumbUrl(where: Where, thumb: ThumbRef | undefined): string {
@@ -174,15 +185,18 @@ function tile(
   }" loading="lazy" decoding="async" width="160" height="160"${rotate}></a>`;
 }
 
-function grid(
+/** A grid of tiles, a tile at a time. */
+function* grid(
   where: Where,
   model: SiteModel,
   ids: string[],
   albumId?: string,
-): string {
-  return `<div class="grid">\n${
-    ids.map((id) => tile(where, model, id, albumId)).join("\n")
-  }\n</div>`;
+): Generator<string> {
+  yield `<div class="grid">\n`;
+  for (const [n, id] of ids.entries()) {
+    yield `${n ? "\n" : ""}${tile(where, model, id, albumId)}`;
+  }
+  yield `\n</div>`;
 }
 
 function countText(photos: ScannedPhoto[]): string {
@@ -253,25 +267,33 @@ ${cards}
   });
 }
 
-/** One album page (`id` "" is Unsorted). */
-export function renderAlbum(model: SiteModel, album: ScannedAlbum): string {
+/**
+ * One album page (`id` "" is Unsorted), in pieces: the page of a large
+ * album (megabytes of tiles) never exists as one string.
+ */
+export function* renderAlbum(
+  model: SiteModel,
+  album: ScannedAlbum,
+): Generator<string> {
   const where = PAGE;
   const photos = album.photoIds.map((id) => model.contents.photos.get(id)!);
   const title = album.title || "Untitled album";
   const description = album.description
     ? `<div class="desc">${sanitizeDescription(album.description)}</div>`
     : "";
-  return layout(where, {
+  const [head, tail] = layoutAround(where, {
     title: `${title} · ${model.contents.account || "Flickr backup"}`,
     account: model.contents.account,
     kind: "album",
-    body: `<h1>${esc(title)}</h1>
-<p class="meta">${esc(countText(photos))}${
-      photos.length ? ` · ${esc(dateRange(photos))}` : ""
-    }${album.gone ? " · deleted on Flickr, kept in the backup" : ""}</p>
-${description}
-${grid(where, model, album.photoIds, album.id)}`,
   });
+  yield `${head}<h1>${esc(title)}</h1>
+<p class="meta">${esc(countText(photos))}${
+    photos.length ? ` · ${esc(dateRange(photos))}` : ""
+  }${album.gone ? " · deleted on Flickr, kept in the backup" : ""}</p>
+${description}
+`;
+  yield* grid(where, model, album.photoIds, album.id);
+  yield tail;
 }
 
 function tagLinks(where: Where, model: SiteModel, tags: SiteTag[]): string {
@@ -380,22 +402,24 @@ ${
   });
 }
 
-/** A grid page for a tag or a month. */
-export function renderGridPage(
+/** A grid page for a tag or a month, in pieces (as {@link renderAlbum}). */
+export function* renderGridPage(
   model: SiteModel,
   kind: "tag" | "month",
   heading: string,
   ids: string[],
-): string {
+): Generator<string> {
   const photos = ids.map((id) => model.contents.photos.get(id)!);
-  return layout(PAGE, {
+  const [head, tail] = layoutAround(PAGE, {
     title: `${heading} · ${model.contents.account || "Flickr backup"}`,
     account: model.contents.account,
     kind,
-    body: `<h1>${esc(heading)}</h1>
-<p class="meta">${esc(countText(photos))}</p>
-${grid(PAGE, model, ids)}`,
   });
+  yield `${head}<h1>${esc(heading)}</h1>
+<p class="meta">${esc(countText(photos))}</p>
+`;
+  yield* grid(PAGE, model, ids);
+  yield tail;
 }
 
 /** Month key to its heading. */
