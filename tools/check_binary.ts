@@ -24,7 +24,7 @@ export const RELEASE_SET = {
     "FLICKR_BACKUP_DIR",
     "FLICKR_ENDPOINT",
   ],
-  v8Flag: "--max-semi-space-size=2",
+  v8Flags: ["--max-semi-space-size=2", "--expose-gc"],
 } as const;
 
 /** Every field of Deno 2.9's PermissionsOptions (a new one fails closed). */
@@ -178,10 +178,10 @@ export function releaseProblems(metadata: BinaryMetadata): string[] {
   if (p.prompt !== false) {
     problems.push(`prompt is ${show(p.prompt)}, expected false (--no-prompt)`);
   }
-  if (!metadata.v8_flags.includes(RELEASE_SET.v8Flag)) {
-    problems.push(
-      `v8_flags ${show(metadata.v8_flags)} lack ${RELEASE_SET.v8Flag}`,
-    );
+  for (const flag of RELEASE_SET.v8Flags) {
+    if (!metadata.v8_flags.includes(flag)) {
+      problems.push(`v8_flags ${show(metadata.v8_flags)} lack ${flag}`);
+    }
   }
   const insecure = metadata.unsafely_ignore_certificate_errors;
   if (insecure !== null && insecure !== undefined) {
