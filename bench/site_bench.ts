@@ -1,6 +1,8 @@
 /**
  * Benchmark of the offline site (called by `bench/run.ts`, section "site";
- * also runnable alone: `deno run -A bench/site_bench.ts [--photos N]`).
+ * also runnable alone:
+ * `deno run -A --v8-flags=--expose-gc bench/site_bench.ts [--photos N]`,
+ * `--expose-gc` as in the release flags: see `bench/run.ts`).
  *
  * On a generated account (tiny JPEGs, half with an EXIF thumbnail; albums of
  * about 500 photos) it measures:
