@@ -115,3 +115,13 @@ function checkError<E extends Error>(
     );
   }
 }
+
+/** Fails unless nothing exists at `path`. */
+export async function assertMissing(path: string): Promise<void> {
+  try {
+    await Deno.stat(path);
+  } catch {
+    return;
+  }
+  throw new Error(`${path} should not exist`);
+}

@@ -11,7 +11,12 @@
 
 import { join } from "node:path";
 import type { Page } from "puppeteer-core";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMissing,
+  assertStringIncludes,
+} from "../assert.ts";
 import { demoAccount, startFakeFlickr } from "../fake_flickr/mod.ts";
 import { runCliProcess } from "../helpers/cli.ts";
 import { fakeEnv, signIn, withTempDir } from "../helpers/backup_fixture.ts";
@@ -254,12 +259,3 @@ Deno.test({
     }
   },
 });
-
-async function assertMissing(path: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    return;
-  }
-  throw new Error(`${path} should not exist`);
-}

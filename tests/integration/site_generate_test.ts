@@ -5,7 +5,12 @@
  */
 
 import { join } from "node:path";
-import { assert, assertEquals, assertStringIncludes } from "../assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertMissing,
+  assertStringIncludes,
+} from "../assert.ts";
 import { generateSite } from "../../src/site/generate_site.ts";
 import {
   DECODE_MAX_PIXELS,
@@ -278,12 +283,3 @@ Deno.test("import refreshes the offline site like backup does; --no-site skips i
     assert(pages.length > 0 && sidecars > 0, "photo pages were written");
   });
 });
-
-async function assertMissing(path: string): Promise<void> {
-  try {
-    await Deno.stat(path);
-  } catch {
-    return;
-  }
-  throw new Error(`${path} should not exist`);
-}
