@@ -118,12 +118,12 @@ function listingSizes(raw: RawPhoto): ListingSize[] {
   for (const label of SIZE_LABELS) {
     const url = raw[`url_${label}`];
     if (typeof url !== "string" || url === "") continue;
-    sizes.push({
-      label,
-      url,
-      ...optional("width", positive(toInt(raw[`width_${label}`]))),
-      ...optional("height", positive(toInt(raw[`height_${label}`]))),
-    });
+    const size: ListingSize = { label, url };
+    const width = positive(toInt(raw[`width_${label}`]));
+    if (width !== undefined) size.width = width;
+    const height = positive(toInt(raw[`height_${label}`]));
+    if (height !== undefined) size.height = height;
+    sizes.push(size);
   }
   return sizes;
 }
@@ -132,7 +132,11 @@ function positive(value: number | undefined): number | undefined {
   return value !== undefined && value > 0 ? value : undefined;
 }
 
-/** Normalises one photo list entry. */
+/**
+ * Normalises one photo list entry. Called for every photo of every listing
+ * page: optional fields are set one by one (in a fixed order, so the JSON
+ * kept in the state reads the same), not spread from a temporary object each.
+ */
 export function parsePhoto(raw: RawPhoto): FlickrPhoto {
   const originalWidth = positive(toInt(raw.o_width)) ??
     positive(toInt(raw.width_o));
@@ -147,37 +151,44 @@ export function parsePhoto(raw: RawPhoto): FlickrPhoto {
       raw.license === ""
     ? undefined
     : toId(raw.license) || undefined;
-  return {
+  const photo: Partial<Record<keyof FlickrPhoto, unknown>> = {
     id: toId(raw.id),
     secret: toText(raw.secret),
     server: toId(raw.server),
-    ...optional("owner", toOptionalText(raw.owner)),
-    ...optional("originalSecret", toOptionalText(raw.originalsecret)),
-    ...optional("originalFormat", toOptionalText(raw.originalformat)),
-    title: toText(raw.title),
-    description: toText(raw.description),
-    tags: words(raw.tags),
-    machineTags: words(raw.machine_tags),
-    ...optional("license", license),
-    ...optional("dateUpload", positive(toInt(raw.dateupload))),
-    ...optional("dateTaken", toOptionalText(raw.datetaken)),
-    dateTakenGranularity: toInt(raw.datetakengranularity) ?? 0,
-    dateTakenUnknown: toBool(raw.datetakenunknown) ?? false,
-    ...optional("lastUpdate", positive(toInt(raw.lastupdate))),
-    ...optional("geo", geo(raw)),
-    media: raw.media === "video" ? "video" : "photo",
-    ...optional("ownerName", toOptionalText(raw.ownername)),
-    ...optional("pathAlias", pathAlias),
-    ...optional("views", toInt(raw.views)),
-    visibility: {
-      ...optional("isPublic", toBool(raw.ispublic)),
-      ...optional("isFriend", toBool(raw.isfriend)),
-      ...optional("isFamily", toBool(raw.isfamily)),
-    },
-    ...optional("originalWidth", originalWidth),
-    ...optional("originalHeight", originalHeight),
-    sizes: listingSizes(raw),
   };
+  const set = (key: keyof FlickrPhoto, value: unknown) => {
+    if (value !== undefined) photo[key] = value;
+  };
+  set("owner", toOptionalText(raw.owner));
+  set("originalSecret", toOptionalText(raw.originalsecret));
+  set("originalFormat", toOptionalText(raw.originalformat));
+  photo.title = toText(raw.title);
+  photo.description = toText(raw.description);
+  photo.tags = words(raw.tags);
+  photo.machineTags = words(raw.machine_tags);
+  set("license", license);
+  set("dateUpload", positive(toInt(raw.dateupload)));
+  set("dateTaken", toOptionalText(raw.datetaken));
+  photo.dateTakenGranularity = toInt(raw.datetakengranularity) ?? 0;
+  photo.dateTakenUnknown = toBool(raw.datetakenunknown) ?? false;
+  set("lastUpdate", positive(toInt(raw.lastupdate)));
+  set("geo", geo(raw));
+  photo.media = raw.media === "video" ? "video" : "photo";
+  set("ownerName", toOptionalText(raw.ownername));
+  set("pathAlias", pathAlias);
+  set("views", toInt(raw.views));
+  const visibility: FlickrPhoto["visibility"] = {};
+  const isPublic = toBool(raw.ispublic);
+  if (isPublic !== undefined) visibility.isPublic = isPublic;
+  const isFriend = toBool(raw.isfriend);
+  if (isFriend !== undefined) visibility.isFriend = isFriend;
+  const isFamily = toBool(raw.isfamily);
+  if (isFamily !== undefined) visibility.isFamily = isFamily;
+  photo.visibility = visibility;
+  set("originalWidth", originalWidth);
+  set("originalHeight", originalHeight);
+  photo.sizes = listingSizes(raw);
+  return photo as FlickrPhoto;
 }
 
 /** Normalises one `photosets.getList` entry. */
