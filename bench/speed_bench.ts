@@ -8,7 +8,12 @@
  *   download of the same URLs (same disk) 4 at once (the issue's yardstick,
  *   the goal row) and 16 at once (the backup's most downloads at once: the
  *   like-for-like row), at 0 and 20 ms added latency, with the tool's CPU
- *   time (user + system) per photo and its peak RSS. `--quick`: 300 photos.
+ *   time (user + system) per photo and its peak RSS, and the I/O floor of
+ *   the same URLs: each body and a sidecar written durably as the backup
+ *   writes them (temp, fsync, rename), 16 at once, no checks, metadata or
+ *   state: the CPU any tool with the same durability pays in Deno and the
+ *   kernel, so the backup's own work reads as the difference. `--quick`: 300
+ *   photos.
  * - `big`: a 100,000-photo account, listing and state only (originals are
  *   withheld and `--originals-only` is given, so nothing is downloaded):
  *   peak RSS, API calls and time of the first run and of a no-change rerun.
@@ -55,10 +60,14 @@ export interface SpeedKit {
     run: MeasuredBackup,
     expect: { listed: number; downloaded: number },
   ): boolean;
-  /** Downloads `urls`, `concurrency` at once (default: the kit's). */
+  /**
+   * Downloads `urls`, `concurrency` at once (default: the kit's); with
+   * `durable`, as the I/O floor (see bench/_plain_download.ts).
+   */
   plainDownload(
     urls: string[],
     concurrency?: number,
+    durable?: boolean,
   ): Promise<Measured & { bytes: number; files: number }>;
   freshDir(name: string): Promise<string>;
   removeDir(dir: string): Promise<void>;
@@ -134,6 +143,18 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
       }
       plains.set(parallel, plain);
     }
+    kit.log(
+      `small: I/O floor for the same ${urls.length} URLs (durable writes), ${BACKUP_MAX_PARALLEL} at once`,
+    );
+    const floor = await kit.plainDownload(urls, BACKUP_MAX_PARALLEL, true);
+    if (floor.code !== 0 || floor.files !== urls.length) {
+      kit.fail(
+        `small: I/O floor exited ${floor.code} with ${floor.files}/${urls.length} files`,
+      );
+    }
+    const floorCpu = floor.code === 0 && floor.cpuMs !== undefined
+      ? floor.cpuMs / photos
+      : undefined;
     const plain = plains.get(kit.concurrency);
     const plainMax = plains.get(BACKUP_MAX_PARALLEL);
     if (!plain || !plainMax) {
@@ -180,6 +201,17 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
           : cpuPerPhoto <= CPU_PER_PHOTO_GOAL_MS,
       ),
     );
+    kit.row(
+      "small",
+      `I/O floor: CPU per photo of fetching and writing each file and a sidecar durably (temp, fsync, rename), ${BACKUP_MAX_PARALLEL} at once, ${what}`,
+      floorCpu === undefined || cpuPerPhoto === undefined
+        ? "n/a"
+        : `${floorCpu.toFixed(2)} ms (the backup's own work above it: ${
+          (cpuPerPhoto - floorCpu).toFixed(2)
+        } ms)`,
+      "—",
+      "-",
+    );
     if (latencyMs === 0) {
       kit.row(
         "small",
@@ -219,9 +251,16 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
         cpuMs: plainMax.cpuMs,
         bytes: plainMax.bytes,
       },
+      ioFloor: {
+        concurrency: BACKUP_MAX_PARALLEL,
+        wallMs: Math.round(floor.wallMs),
+        cpuMs: floor.cpuMs,
+        files: floor.files,
+      },
       ratio,
       ratioSameParallelism: ratioMax,
       cpuPerPhotoMs: cpuPerPhoto,
+      ioFloorCpuPerPhotoMs: floorCpu,
     });
   }
   kit.details.small = results;
