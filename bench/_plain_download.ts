@@ -49,16 +49,25 @@ async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
   Deno.renameSync(temp, path);
 }
 
+/** The next URL's index and its response (with a body), or undefined. */
+async function nextResponse(): Promise<
+  | { index: number; body: ReadableStream<Uint8Array>; response: Response }
+  | undefined
+> {
+  const index = next++;
+  const url = urls[index];
+  if (url === undefined) return undefined;
+  const response = await fetch(url);
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw new Error(`Cannot download "${url}": status ${response.status}`);
+  }
+  return { index, body: response.body, response };
+}
+
 async function durableWorker(): Promise<void> {
-  while (next < urls.length) {
-    const index = next++;
-    const url = urls[index];
-    if (url === undefined) return;
-    const response = await fetch(url);
-    if (!response.ok) {
-      await response.body?.cancel();
-      throw new Error(`Cannot download "${url}": status ${response.status}`);
-    }
+  for (let got = await nextResponse(); got; got = await nextResponse()) {
+    const { index, response } = got;
     const body = new Uint8Array(await response.arrayBuffer());
     const path = join(outDir, String(index % FOLDERS), `${index}.jpg`);
     await writeDurably(path, body);
@@ -69,22 +78,15 @@ async function durableWorker(): Promise<void> {
 }
 
 async function worker(): Promise<void> {
-  while (next < urls.length) {
-    const index = next++;
-    const url = urls[index];
-    if (url === undefined) return;
-    const response = await fetch(url);
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      throw new Error(`Cannot download "${url}": status ${response.status}`);
-    }
+  for (let got = await nextResponse(); got; got = await nextResponse()) {
+    const { index, body } = got;
     const file = await Deno.open(join(outDir, String(index)), {
       write: true,
       create: true,
       truncate: true,
     });
     let size = 0;
-    await response.body
+    await body
       .pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
