@@ -9,6 +9,7 @@
 
 import * as path from "node:path";
 import { LocalFatalError } from "../errors.ts";
+import { smallFileFsync } from "./fsync_pace.ts";
 
 const IS_WINDOWS = Deno.build.os === "windows";
 
@@ -54,9 +55,10 @@ export async function atomicWriteFile(
   const tmp = tempPathFor(filePath);
   let file: Deno.FsFile | undefined;
   try {
-    // Only the fsync waits on the disk; the other calls are quick and made
-    // synchronously: an async file call costs a thread hand-off (tens of
-    // µs of CPU) that a sync one does not.
+    // Only the fsync waits on the disk (and only where the disk is slow:
+    // fsync_pace.ts); the other calls are quick and made synchronously: an
+    // async file call costs a thread hand-off (tens of µs of CPU) that a
+    // sync one does not.
     // deno-lint-ignore no-sync-fn-in-async-fn
     file = Deno.openSync(tmp, {
       write: true,
@@ -67,7 +69,7 @@ export async function atomicWriteFile(
     });
     writeAllSync(file, bytes);
     if (options.mtime) file.utimeSync(options.mtime, options.mtime);
-    await file.sync();
+    await smallFileFsync.sync(file);
     file.close();
     file = undefined;
     // Close before rename: Windows refuses to rename an open file.
