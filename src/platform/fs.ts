@@ -154,7 +154,9 @@ export type LinkOutcome = "hardlink" | "copy" | "symlink" | "unchanged";
  *   or the same bytes) nothing is touched and `"unchanged"` is returned.
  * - Otherwise `dest` is replaced atomically (temp name + rename), never
  *   written in place, and its folder is fsynced unless `syncDir` is false
- *   (the caller does it, once for several files placed there).
+ *   (the caller does it, once for several files placed there). A hard link
+ *   to a name not yet taken is made there at once (link(2) creates the name
+ *   whole or fails): one call where the general path makes four.
  *
  * @throws {LocalFatalError} disk full, read-only or permission problems.
  */
@@ -165,6 +167,10 @@ export async function linkOrCopy(
   options: { syncDir?: boolean } = {},
 ): Promise<LinkOutcome> {
   // Name operations are quick and made synchronously (see atomicWriteFile).
+  if (mode === "hardlink" && linkIfFree(src, dest)) {
+    if (options.syncDir !== false) await fsyncDir(path.dirname(dest));
+    return "hardlink";
+  }
   const srcInfo = statOrThrow(src);
   const linkTarget = path.relative(path.dirname(dest), src);
   const existing = lstatOrUndefined(dest);
@@ -369,6 +375,20 @@ function removeQuietlySync(filePath: string): void {
     Deno.removeSync(filePath);
   } catch {
     // Gone already: the usual case.
+  }
+}
+
+/**
+ * Hard-links `src` at `dest` when nothing is there yet. False on any
+ * failure (a name taken, links refused, a missing source): the general path
+ * of {@link linkOrCopy} then looks and reports.
+ */
+function linkIfFree(src: string, dest: string): boolean {
+  try {
+    Deno.linkSync(src, dest);
+    return true;
+  } catch {
+    return false;
   }
 }
 
