@@ -5,9 +5,9 @@
  * one JSON line: `{"ms", "bytes", "files"}`.
  *
  * With `durable`, it is instead the I/O floor of a backup that keeps its
- * durability: each body is read into memory and written as the backup writes
- * a small photo and its sidecar (a temporary name, write, fsync, rename; a
- * ~1.5 KB sidecar the same way), in 60 folders, each fsynced once at the end.
+ * durability: each body is read into memory and written by the backup's own
+ * `atomicWriteFile` (a temporary name, write, fsync, rename; a ~1.5 KB
+ * sidecar the same way), in 60 folders, each fsynced once at the end.
  * No checks, metadata or state: what any tool with the same guarantee pays in
  * Deno and the kernel.
  *
@@ -19,6 +19,7 @@
  */
 
 import { join } from "node:path";
+import { atomicWriteFile, fsyncDir } from "../src/platform/fs.ts";
 
 const [urlsFile = "", outDir = "", concurrencyArg = "4"] = Deno.args;
 const urls: string[] = JSON.parse(await Deno.readTextFile(urlsFile));
@@ -32,22 +33,6 @@ const SIDECAR = new TextEncoder().encode(JSON.stringify({
 let next = 0;
 let bytes = 0;
 let files = 0;
-
-/** Written as the backup writes a small file: temp name, fsync, rename. */
-async function writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = `${path}.${crypto.randomUUID()}.tmp`;
-  // Synchronous where the backup's atomicWriteFile is (only fsync awaits).
-  // deno-lint-ignore no-sync-fn-in-async-fn
-  const file = Deno.openSync(temp, { write: true, createNew: true });
-  let written = 0;
-  while (written < bytes.length) {
-    written += file.writeSync(bytes.subarray(written));
-  }
-  await file.sync();
-  file.close();
-  // deno-lint-ignore no-sync-fn-in-async-fn
-  Deno.renameSync(temp, path);
-}
 
 /** The next URL's index and its response (with a body), or undefined. */
 async function nextResponse(): Promise<
@@ -70,8 +55,10 @@ async function durableWorker(): Promise<void> {
     const { index, response } = got;
     const body = new Uint8Array(await response.arrayBuffer());
     const path = join(outDir, String(index % FOLDERS), `${index}.jpg`);
-    await writeDurably(path, body);
-    await writeDurably(`${path}.json`, SIDECAR);
+    // Written as the backup writes a small file and its sidecar (the same
+    // function: temp name, fsync as the disk allows, rename).
+    await atomicWriteFile(path, body, { syncDir: false });
+    await atomicWriteFile(`${path}.json`, SIDECAR, { syncDir: false });
     bytes += body.length;
     files++;
   }
@@ -108,9 +95,7 @@ if (durable) {
   }
   await Promise.all(Array.from({ length: concurrency }, () => durableWorker()));
   for (let folder = 0; folder < FOLDERS; folder++) {
-    const dir = await Deno.open(join(outDir, String(folder)), { read: true });
-    await dir.sync();
-    dir.close();
+    await fsyncDir(join(outDir, String(folder)));
   }
 } else {
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
