@@ -65,6 +65,7 @@ import {
 } from "../tests/fake_flickr/mod.ts";
 import { fakeEnv, signIn } from "../tests/helpers/backup_fixture.ts";
 import { spawnCli } from "../tests/helpers/cli.ts";
+import { AUTO_CAP } from "../src/download/download_pace.ts";
 import {
   sectionHundredThousand,
   sectionSmallFiles,
@@ -1360,7 +1361,7 @@ async function main(): Promise<number> {
     `Throughput: both sides are child processes started and timed the same way, with ${settings.concurrency} parallel downloads, writing to the same disk; the plain download keeps no state, writes no sidecars or metadata and does not fsync, the backup does all of that but leaves the offline site out (--no-site; it has its own rows) (ratio = plain wall time ÷ backup wall time).`,
     ...(settings.sections.has("small")
       ? [
-        `Small files (section "small"): the backup runs with its default downloads at once (automatic: 4, up to 16 while the files are small, as here); the plain download runs ${settings.concurrency} at once (the goal row: issue 16's yardstick) and 16 at once (the like-for-like row: as many as the backup's most). The I/O floor is bench/_plain_download.ts in its durable mode: the same URLs, 16 at once, each body and a ~1.5 KB sidecar written as the backup writes them (temporary name, fsync, rename; each folder fsynced once), with no checks, metadata or state: what any tool with the backup's durability pays in Deno and the kernel on this disk.`,
+        `Small files (section "small"): the backup runs with its default downloads at once (automatic: 4, up to ${AUTO_CAP} while the files are small, as here); the plain download runs ${settings.concurrency} at once (the goal row: issue 16's yardstick) and ${AUTO_CAP} at once (the like-for-like row: as many as the backup's most). The I/O floor is bench/_plain_download.ts in its durable mode: the same URLs, ${AUTO_CAP} at once, each body and a ~1.5 KB sidecar written as the backup writes them (temporary name, fsync, rename; each folder fsynced once), with no checks, metadata or state: what any tool with the backup's durability pays in Deno and the kernel on this disk.`,
       ]
       : []),
     "Wall times include Deno start-up and, for backups, signing in and listing. The product's API budget lets 3,000 calls go at once in any hour (then slows down, never above 3,600 an hour), so no listing here is paced.",

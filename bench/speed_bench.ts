@@ -4,13 +4,13 @@
  *
  * - `small`: a full backup of 10,000 × ~20 KB photos (`--no-site`: the
  *   offline site has its own rows; default `--concurrency`, i.e. automatic:
- *   4 to 16 downloads at once by file size) against a plain parallel
+ *   4 to 32 downloads at once by file size) against a plain parallel
  *   download of the same URLs (same disk) 4 at once (the issue's yardstick,
- *   the goal row) and 16 at once (the backup's most downloads at once: the
+ *   the goal row) and 32 at once (the backup's most downloads at once: the
  *   like-for-like row), at 0 and 20 ms added latency, with the tool's CPU
  *   time (user + system) per photo and its peak RSS, and the I/O floor of
  *   the same URLs: each body and a sidecar written durably as the backup
- *   writes them (temp, fsync, rename), 16 at once, no checks, metadata or
+ *   writes them (temp, fsync, rename), 32 at once, no checks, metadata or
  *   state: the CPU any tool with the same durability pays in Deno and the
  *   kernel, so the backup's own work reads as the difference. `--quick`: 300
  *   photos.
@@ -28,6 +28,7 @@ import {
   startFakeFlickr,
 } from "../tests/fake_flickr/mod.ts";
 import { signIn } from "../tests/helpers/backup_fixture.ts";
+import { AUTO_CAP } from "../src/download/download_pace.ts";
 
 type Verdict = "OK" | "MISS" | "ERROR" | "n/a" | "-";
 
@@ -98,8 +99,8 @@ const RATIO_GOAL = 0.8;
 const RATIO_GOAL_LATENCY_MS = 20;
 const RSS_10K_GOAL = 150 * MB;
 const RSS_100K_GOAL = 200 * MB;
-/** The backup's most downloads at once with no --concurrency (AUTO_CAP). */
-const BACKUP_MAX_PARALLEL = 16;
+/** The backup's most downloads at once with no --concurrency. */
+const BACKUP_MAX_PARALLEL = AUTO_CAP;
 
 /** 10,000 × 20 KB: backup ÷ plain download and CPU per photo. */
 export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {

@@ -181,7 +181,7 @@ export interface BackupOptions {
   root: string;
   /**
    * Downloads at once, exactly; undefined: adapted to the files' sizes
-   * (4 to 16, see download/download_pace.ts).
+   * (4 to 32, see download/download_pace.ts).
    */
   concurrency?: number | undefined;
   albumLinks: "hardlink" | "copy" | "symlink";

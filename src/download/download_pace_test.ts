@@ -7,12 +7,20 @@ import {
   downloadPace,
 } from "./download_pace.ts";
 
-Deno.test("downloadPace(): automatic from 4 to 16, a user's number fixed", () => {
+Deno.test("downloadPace(): automatic from 4 to 32, a user's number fixed", () => {
   const auto = downloadPace(undefined);
   assertEquals([auto.floor, auto.cap, auto.limit], [AUTO_FLOOR, AUTO_CAP, 4]);
-  assertEquals([AUTO_FLOOR, AUTO_CAP], [4, 16]);
-  // 16 downloads and 4 photos finishing; a given n: n and n more.
-  assertEquals(auto.workers, 20);
+  assertEquals([AUTO_FLOOR, AUTO_CAP], [4, 32]);
+  // 32 downloads and 4 photos finishing; a given n: n and n more.
+  assertEquals(auto.workers, 36);
+  // 16 MB in flight: 500 KB files go 32 at once, 1 MB ones 16, 4 MB ones 4.
+  for (
+    const [bytes, limit] of [[500_000, 32], [1_000_000, 16], [4_000_000, 4]]
+  ) {
+    const pace = downloadPace(undefined);
+    for (let i = 0; i < 16; i++) pace.record(bytes!);
+    assertEquals(pace.limit, limit);
+  }
   assertEquals(downloadPace(3).workers, 6);
   for (const n of [1, 4, 8, 32]) {
     const fixed = downloadPace(n);

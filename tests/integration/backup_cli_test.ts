@@ -772,7 +772,7 @@ Deno.test("--concurrency auto (the default) raises the downloads at once for sma
     assert(logPath, result.stdout);
     assertStringIncludes(
       await Deno.readTextFile(logPath.trim()),
-      "Downloads at once: up to 16 (automatic, 4 to 16 by file size;",
+      "Downloads at once: up to 32 (automatic, 4 to 32 by file size;",
     );
     for (const bad of ["0", "33", "many"]) {
       const refused = await backup(flickr, dir, ["--concurrency", bad]);

@@ -93,7 +93,7 @@ Deno.test("backupAccount: with no concurrency given, small files raise the downl
     assertEquals(pace(reporter).length, 1);
     assert(
       pace(reporter)[0]!.startsWith(
-        "Downloads at once: up to 16 (automatic, 4 to 16 by file size;",
+        "Downloads at once: up to 32 (automatic, 4 to 32 by file size;",
       ),
       pace(reporter)[0],
     );
