@@ -239,6 +239,8 @@ interface ProcessRun {
    * at the last poll: at most one poll period short), else undefined.
    */
   cpuMs: number | undefined;
+  /** The system (kernel) part of {@link cpuMs}. */
+  sysMs: number | undefined;
   stdout: string;
   stderr: string;
   timedOut: boolean;
@@ -248,13 +250,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
-/** utime + stime of a process in ms (USER_HZ = 100 on Linux). */
-async function cpuTimeMs(pid: number): Promise<number | undefined> {
+/** utime + stime, and stime, of a process in ms (USER_HZ = 100 on Linux). */
+async function cpuTimeMs(
+  pid: number,
+): Promise<{ total: number; sys: number } | undefined> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+    const user = Number(fields[11]);
+    const sys = Number(fields[12]);
+    return Number.isFinite(user + sys)
+      ? { total: (user + sys) * 10, sys: sys * 10 }
+      : undefined;
   } catch {
     return undefined; // The process is gone.
   }
@@ -297,12 +304,16 @@ async function measure(
   const output = child.output();
   let peakKb: number | undefined;
   let cpuMs: number | undefined;
+  let sysMs: number | undefined;
   try {
     while (IS_LINUX && !exited) {
       const kb = await vmHwmKb(child.pid);
       if (kb !== undefined) peakKb = Math.max(peakKb ?? 0, kb);
       const cpu = await cpuTimeMs(child.pid);
-      if (cpu !== undefined) cpuMs = Math.max(cpuMs ?? 0, cpu);
+      if (cpu !== undefined) {
+        cpuMs = Math.max(cpuMs ?? 0, cpu.total);
+        sysMs = Math.max(sysMs ?? 0, cpu.sys);
+      }
       await Promise.race([sleep(pollMs), status]);
     }
     const out = await output;
@@ -313,6 +324,7 @@ async function measure(
       wallMs: end - start,
       peakRssBytes: peakKb === undefined ? undefined : peakKb * 1024,
       cpuMs,
+      sysMs,
       stdout: decoder.decode(out.stdout),
       stderr: decoder.decode(out.stderr),
       timedOut,

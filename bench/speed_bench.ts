@@ -38,6 +38,8 @@ export interface Measured {
   wallMs: number;
   peakRssBytes: number | undefined;
   cpuMs: number | undefined;
+  /** The system (kernel) part of `cpuMs`. */
+  sysMs: number | undefined;
 }
 
 /** A CLI backup as run.ts measures it. */
@@ -101,6 +103,13 @@ const RSS_10K_GOAL = 150 * MB;
 const RSS_100K_GOAL = 200 * MB;
 /** The backup's most downloads at once with no --concurrency. */
 const BACKUP_MAX_PARALLEL = AUTO_CAP;
+
+/** The system (kernel) share of a run's CPU time, e.g. "41 %". */
+function kernelShare(run: Measured): string {
+  return run.cpuMs && run.sysMs !== undefined
+    ? `${Math.round((run.sysMs / run.cpuMs) * 100)} %`
+    : "n/a";
+}
 
 /** 10,000 × 20 KB: backup ÷ plain download and CPU per photo. */
 export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
@@ -194,7 +203,9 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
         ? "n/a"
         : `${cpuPerPhoto.toFixed(2)} ms (user+sys ${
           seconds(run.cpuMs ?? 0)
-        }; plain download ${plainCpu?.toFixed(2) ?? "n/a"} ms)`,
+        }, of which kernel ${kernelShare(run)}; plain download ${
+          plainCpu?.toFixed(2) ?? "n/a"
+        } ms)`,
       `≤ ${CPU_PER_PHOTO_GOAL_MS} ms`,
       judge(
         cpuPerPhoto === undefined
@@ -207,7 +218,9 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
       `I/O floor: CPU per photo of fetching and writing each file and a sidecar durably (temp, fsync, rename), ${BACKUP_MAX_PARALLEL} at once, ${what}`,
       floorCpu === undefined || cpuPerPhoto === undefined
         ? "n/a"
-        : `${floorCpu.toFixed(2)} ms (the backup's own work above it: ${
+        : `${floorCpu.toFixed(2)} ms, of which kernel ${
+          kernelShare(floor)
+        } (the backup's own work above it: ${
           (cpuPerPhoto - floorCpu).toFixed(2)
         } ms)`,
       "—",
@@ -234,6 +247,7 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
       backup: {
         wallMs: Math.round(run.wallMs),
         cpuMs: run.cpuMs,
+        sysMs: run.sysMs,
         peakRssBytes: run.peakRssBytes,
         apiCalls: run.callsTotal,
         bytes: run.fileBytes,
@@ -243,6 +257,7 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
         concurrency: kit.concurrency,
         wallMs: Math.round(plain.wallMs),
         cpuMs: plain.cpuMs,
+        sysMs: plain.sysMs,
         peakRssBytes: plain.peakRssBytes,
         bytes: plain.bytes,
       },
@@ -256,6 +271,7 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
         concurrency: BACKUP_MAX_PARALLEL,
         wallMs: Math.round(floor.wallMs),
         cpuMs: floor.cpuMs,
+        sysMs: floor.sysMs,
         files: floor.files,
       },
       ratio,
