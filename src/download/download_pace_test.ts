@@ -13,9 +13,19 @@ Deno.test("downloadPace(): automatic from 4 to 32, a user's number fixed", () =>
   assertEquals([AUTO_FLOOR, AUTO_CAP], [4, 32]);
   // 32 downloads and 4 photos finishing; a given n: n and n more.
   assertEquals(auto.workers, 36);
-  // 16 MB in flight: 500 KB files go 32 at once, 1 MB ones 16, 4 MB ones 4.
+  // 32 at once only while 2 MB fit (files of 64 KB or less), 16 while 16
+  // MB fit (up to 1 MB), then fewer: 4 MB files go 4 at once.
   for (
-    const [bytes, limit] of [[500_000, 32], [1_000_000, 16], [4_000_000, 4]]
+    const [bytes, limit] of [
+      [20_000, 32],
+      [62_500, 32],
+      [100_000, 20],
+      [125_000, 16],
+      [490_000, 16],
+      [1_000_000, 16],
+      [2_000_000, 8],
+      [4_000_000, 4],
+    ]
   ) {
     const pace = downloadPace(undefined);
     for (let i = 0; i < 16; i++) pace.record(bytes!);
