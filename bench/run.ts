@@ -10,7 +10,8 @@
  *    parallel download of exactly the same URLs (same concurrency, same
  *    disk, no metadata, no state, no fsync): the limit, as a ratio.
  * 3. Memory: peak RSS (VmHWM of the child, polled from /proc) of the
- *    10,000-photo backup and of a single 1 GB video.
+ *    10,000-photo backup, of a single 1 GB video and of 1,000 photos of
+ *    490 KB (the size that keeps the most bodies in memory at once).
  * 4. Metadata: `bench/metadata_bench.ts` (embed vs ExifTool), run as a child.
  * 5. Scale of state: a no-change rerun of an account already backed up,
  *    measured at 10,000 and 20,000 photos and extrapolated to 100,000 (a
@@ -793,6 +794,50 @@ async function sectionThroughput(): Promise<void> {
   };
 }
 
+/**
+ * Peak RSS of a backup of mid-size photos: 490 KB bodies are held in
+ * memory until written, and files this size still go 16 at once, so this is
+ * where the most body bytes wait in memory (32 at once here once peaked at
+ * 157 MB).
+ */
+async function sectionMidSize(
+  baselineRss: number | undefined,
+): Promise<void> {
+  const photos = settings.quick ? 100 : 1_000;
+  const bytesPerPhoto = 490_000;
+  log(
+    `memory: backup of ${count(photos)} photos of ${bytesPerPhoto / 1000} KB`,
+  );
+  const account = bigAccount({ photos, albums: 5, bytesPerPhoto, seed: 41 });
+  await using flickr = await startFakeFlickr({
+    account,
+    latencyMs: settings.latencyMs,
+  });
+  const dir = await freshDir("midsize");
+  await signIn(flickr, dir);
+  const run = await backup(flickr, dir, ["--no-site"]);
+  await removeDir(dir);
+  const ok = checkRun("memory: mid-size photos", run, {
+    listed: photos,
+    downloaded: photos,
+  });
+  row(
+    "memory",
+    `peak RSS, ${count(photos)} photos of ${
+      bytesPerPhoto / 1000
+    } KB (--no-site; the most bodies held in memory)`,
+    ok ? `${rss(run)}${baselineNote(baselineRss)}` : "-",
+    "≤ 150 MB",
+    ok
+      ? judge(
+        run.peakRssBytes === undefined
+          ? undefined
+          : run.peakRssBytes <= 150 * MB,
+      )
+      : "ERROR",
+  );
+}
+
 async function sectionVideo(baselineRss: number | undefined): Promise<void> {
   const size = settings.videoBytes;
   log(`memory: backup of one ${megabytes(size)} video`);
@@ -1318,7 +1363,10 @@ async function main(): Promise<number> {
       ["small", () => keepingFolders(() => sectionSmallFiles(speedKit()))],
       ["budget", () => sectionBudget(baselineRss)],
       ["throughput", sectionThroughput],
-      ["memory", () => sectionVideo(baselineRss)],
+      ["memory", async () => {
+        await sectionVideo(baselineRss);
+        await sectionMidSize(baselineRss);
+      }],
       ["metadata", sectionMetadata],
       ["scale", sectionScale],
       ["big", () => sectionHundredThousand(speedKit())],
