@@ -199,6 +199,17 @@ function judge(ok: boolean | undefined): Verdict {
   return ok ? "OK" : "MISS";
 }
 
+/** A memory row's verdict: peak RSS within 150 MB, or ERROR when the run failed. */
+function rssVerdict(
+  run: { peakRssBytes: number | undefined },
+  ok: boolean,
+): Verdict {
+  if (!ok) return "ERROR";
+  return judge(
+    run.peakRssBytes === undefined ? undefined : run.peakRssBytes <= 150 * MB,
+  );
+}
+
 function fail(message: string): void {
   errors.push(message);
   log(`ERROR: ${message}`);
@@ -604,13 +615,7 @@ async function sectionBudget(baselineRss: number | undefined): Promise<void> {
     `peak RSS, full backup of ${count(photos)} photos`,
     fullOk ? `${rss(full)}${baselineNote(baselineRss)}` : "-",
     "≤ 150 MB",
-    fullOk
-      ? judge(
-        full.peakRssBytes === undefined
-          ? undefined
-          : full.peakRssBytes <= 150 * MB,
-      )
-      : "ERROR",
+    rssVerdict(full, fullOk),
   );
   details.budget = {
     account: { photos, albums, bytesPerPhoto: 2048, seed: 7 },
@@ -828,13 +833,7 @@ async function sectionMidSize(
     } KB (--no-site; the most bodies held in memory)`,
     ok ? `${rss(run)}${baselineNote(baselineRss)}` : "-",
     "≤ 150 MB",
-    ok
-      ? judge(
-        run.peakRssBytes === undefined
-          ? undefined
-          : run.peakRssBytes <= 150 * MB,
-      )
-      : "ERROR",
+    rssVerdict(run, ok),
   );
 }
 
@@ -876,13 +875,7 @@ async function sectionVideo(baselineRss: number | undefined): Promise<void> {
       } MB/s`
       : "-",
     "≤ 150 MB",
-    ok
-      ? judge(
-        run.peakRssBytes === undefined
-          ? undefined
-          : run.peakRssBytes <= 150 * MB,
-      )
-      : "ERROR",
+    rssVerdict(run, ok),
   );
   details.video = { bytes: size, run: runDetails(run) };
 }
