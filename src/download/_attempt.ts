@@ -48,6 +48,9 @@ import {
 import { openFollowingRedirects } from "./_redirects.ts";
 import { boundExpansion, checkHead, checkResponse } from "./_response_check.ts";
 
+/** The reused read buffer of a body streamed to its part file. */
+const STREAM_CHUNK = 256 * 1024;
+
 export async function attemptOnce(
   s: Settings,
   req: DownloadRequest,
@@ -198,11 +201,16 @@ export async function attemptOnce(
       }
       body = body.pipeThrough(boundExpansion(() => encodedBytes));
     }
-    // A body kept in memory is read straight into one buffer of its
-    // declared size (no chunk buffers to allocate, join and copy again),
-    // when the stream allows it.
-    const byob = inMemory ? byobReader(body) : undefined;
-    let buffer = byob ? new ArrayBuffer(plan.contentLength ?? 0) : undefined;
+    // When the stream allows it, a body kept in memory is read straight
+    // into one buffer of its declared size (no chunk buffers to allocate,
+    // join and copy again), and a body streamed to the part file through
+    // one reused buffer (a fresh 64 KB buffer per chunk would be garbage
+    // that waits for the next collection: a 1 GB video makes 16,000).
+    const byob = byobReader(body);
+    const memoryByob = inMemory ? byob : undefined;
+    let buffer = byob
+      ? new ArrayBuffer(inMemory ? plan.contentLength ?? 0 : STREAM_CHUNK)
+      : undefined;
     const defaultReader = byob ? undefined : body.getReader();
     reader = byob ?? defaultReader;
     const head: Uint8Array[] = [];
@@ -223,7 +231,7 @@ export async function attemptOnce(
           throw tooMuch();
         }
         // Read into `buffer` already, or kept to be joined at the end.
-        if (!byob) memory.push(chunk);
+        if (!memoryByob) memory.push(chunk);
       } else {
         const target = openFile;
         await local(paths.part, () => writeAll(target, chunk)).catch((err) => {
@@ -236,7 +244,7 @@ export async function attemptOnce(
     };
     let streamedHead: Uint8Array | undefined;
     const flushHead = async () => {
-      const joined = byob
+      const joined = memoryByob
         ? new Uint8Array(buffer!, 0, headBytes)
         : concat(head, headBytes);
       head.length = 0;
@@ -249,7 +257,11 @@ export async function attemptOnce(
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        if (byob) {
+        if (byob && !memoryByob) {
+          // The last chunk is written (or copied into `head`): reuse.
+          chunk = await byob.read(new Uint8Array(buffer!));
+          if (chunk.value) buffer = chunk.value.buffer as ArrayBuffer;
+        } else if (byob) {
           // Full: one more byte may only be the end (or too much).
           const at = headChecked ? state.offset : headBytes;
           const room = buffer!.byteLength - at;
@@ -274,7 +286,8 @@ export async function attemptOnce(
       const bytes = chunk.value;
       if (bytes.length === 0) continue;
       if (!headChecked) {
-        if (!byob) head.push(bytes);
+        // The reused buffer is overwritten by the next read: copy.
+        if (!memoryByob) head.push(byob ? bytes.slice() : bytes);
         headBytes += bytes.length;
         if (headBytes >= SNIFF_BYTES) await flushHead();
       } else {
@@ -333,7 +346,7 @@ export async function attemptOnce(
       : await scanEnd(paths.part, sniffed.kind);
     const inMemoryBody = !inMemory
       ? undefined
-      : byob
+      : memoryByob
       ? new Uint8Array(buffer!, 0, state.offset)
       : concat(memory, state.offset);
     if (ended === "unparsed" && sniffed.kind === "jpeg") {
