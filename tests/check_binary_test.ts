@@ -125,7 +125,7 @@ function releaseMetadata(): BinaryMetadata {
       deny_import: [],
       prompt: false,
     },
-    v8_flags: ["--stack-size=1024", "--max-semi-space-size=2", "--expose-gc"],
+    v8_flags: ["--stack-size=1024", "--max-semi-space-size=4", "--expose-gc"],
     unsafely_ignore_certificate_errors: null,
   };
 }
@@ -146,8 +146,8 @@ Deno.test("each departure from the release set is named", () => {
     ["remote imports", (m) => m.permissions.deny_import = null],
     ["deny_net is", (m) => m.permissions.deny_net = ["example.com"]],
     ["prompt is", (m) => m.permissions.prompt = true],
-    ["lack --max-semi-space-size=2", (m) => m.v8_flags = ["--expose-gc"]],
-    ["lack --expose-gc", (m) => m.v8_flags = ["--max-semi-space-size=2"]],
+    ["lack --max-semi-space-size=4", (m) => m.v8_flags = ["--expose-gc"]],
+    ["lack --expose-gc", (m) => m.v8_flags = ["--max-semi-space-size=4"]],
     ["certificate errors", (m) => m.unsafely_ignore_certificate_errors = []],
     [
       "unknown permission field allow_all",

@@ -24,7 +24,7 @@ export const RELEASE_SET = {
     "FLICKR_BACKUP_DIR",
     "FLICKR_ENDPOINT",
   ],
-  v8Flags: ["--max-semi-space-size=2", "--expose-gc"],
+  v8Flags: ["--max-semi-space-size=4", "--expose-gc"],
 } as const;
 
 /** Every field of Deno 2.9's PermissionsOptions (a new one fails closed). */
