@@ -71,6 +71,28 @@ Deno.test("download() saves a JPEG and reports its hash, kind and final URL", as
   });
 });
 
+Deno.test("download() streams a large body to disk intact whatever the chunk sizes (head shorter than the sniffed bytes, chunks larger than the read buffer)", async () => {
+  await withCtx(async ({ dir, server, dest, downloader }) => {
+    const resource = jpegResource(1_500_000);
+    // Tiny first chunks (the head is gathered over several reads), then
+    // sizes around and above the reused 256 KB read buffer.
+    const chunkSizes = [7, 100, 3, 511, 2, 4096, 300_000, 65_536, 262_145, 1];
+    server.route("/big_o.jpg", resource, [{ chunkSizes }]);
+    const result = await downloader().download({
+      url: server.url("/big_o.jpg"),
+      dest,
+      expect: "image",
+    });
+    const body = resource.body as Uint8Array;
+    assertEquals([result.bytes, result.sha256, result.kind], [
+      body.length,
+      sha256(body),
+      "jpeg",
+    ]);
+    await assertInvariants(dir, dest, body);
+  });
+});
+
 Deno.test("download() replaces a PNG-at-.jpg extension and reads Content-Disposition", async () => {
   await withCtx(async ({ dir, server, downloader }) => {
     const png = fakePng(5000);

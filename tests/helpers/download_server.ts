@@ -63,6 +63,8 @@ export interface Behaviour {
   gzip?: boolean;
   /** Use chunked encoding (no Content-Length). */
   noContentLength?: boolean;
+  /** Body chunk sizes, used in turn (default: 64 KB each). */
+  chunkSizes?: number[];
 }
 
 /** One request as the server saw it. */
@@ -254,6 +256,7 @@ function streamResponse(
   const chunkSize = 64 * 1024;
   let at = start;
   let sent = 0;
+  let chunks = 0;
   let release: (() => void) | undefined;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -276,7 +279,11 @@ function streamResponse(
         controller.close();
         return;
       }
-      let length = Math.min(chunkSize, end - at);
+      const sizes = b.chunkSizes;
+      let length = Math.min(
+        sizes?.length ? sizes[chunks++ % sizes.length]! : chunkSize,
+        end - at,
+      );
       if (b.resetAfter !== undefined) {
         length = Math.min(length, b.resetAfter - sent);
       }
