@@ -207,7 +207,6 @@ export async function attemptOnce(
     // one reused buffer (a fresh 64 KB buffer per chunk would be garbage
     // that waits for the next collection: a 1 GB video makes 16,000).
     const byob = byobReader(body);
-    const memoryByob = inMemory ? byob : undefined;
     let buffer = byob
       ? new ArrayBuffer(inMemory ? plan.contentLength ?? 0 : STREAM_CHUNK)
       : undefined;
@@ -231,7 +230,7 @@ export async function attemptOnce(
           throw tooMuch();
         }
         // Read into `buffer` already, or kept to be joined at the end.
-        if (!memoryByob) memory.push(chunk);
+        if (!byob) memory.push(chunk);
       } else {
         const target = openFile;
         await local(paths.part, () => writeAll(target, chunk)).catch((err) => {
@@ -244,7 +243,7 @@ export async function attemptOnce(
     };
     let streamedHead: Uint8Array | undefined;
     const flushHead = async () => {
-      const joined = memoryByob
+      const joined = byob && inMemory
         ? new Uint8Array(buffer!, 0, headBytes)
         : concat(head, headBytes);
       head.length = 0;
@@ -257,7 +256,7 @@ export async function attemptOnce(
     while (true) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        if (byob && !memoryByob) {
+        if (byob && !inMemory) {
           // The last chunk is written (or copied into `head`): reuse.
           chunk = await byob.read(new Uint8Array(buffer!));
           if (chunk.value) buffer = chunk.value.buffer as ArrayBuffer;
@@ -286,8 +285,9 @@ export async function attemptOnce(
       const bytes = chunk.value;
       if (bytes.length === 0) continue;
       if (!headChecked) {
+        if (!byob) head.push(bytes);
         // The reused buffer is overwritten by the next read: copy.
-        if (!memoryByob) head.push(byob ? bytes.slice() : bytes);
+        else if (!inMemory) head.push(bytes.slice());
         headBytes += bytes.length;
         if (headBytes >= SNIFF_BYTES) await flushHead();
       } else {
@@ -346,7 +346,7 @@ export async function attemptOnce(
       : await scanEnd(paths.part, sniffed.kind);
     const inMemoryBody = !inMemory
       ? undefined
-      : memoryByob
+      : byob
       ? new Uint8Array(buffer!, 0, state.offset)
       : concat(memory, state.offset);
     if (ended === "unparsed" && sniffed.kind === "jpeg") {
