@@ -34,7 +34,8 @@
  *
  * Usage:
  *   deno run -A --v8-flags=--expose-gc bench/run.ts [--quick] [--latency MS]
- *                            [--only LIST] [--tmp DIR] [--strict]
+ *                            [--only LIST] [--tmp DIR] [--ram-disk DIR]
+ *                            [--strict]
  *
  * `--expose-gc` as in the release flags: the site section generates in this
  * process, and without it the site's heap collections fall back to V8's
@@ -47,6 +48,11 @@
  * - `--only budget,throughput,memory,metadata,scale,small,big,
  *   streaming,import,site`: a subset.
  * - `--tmp DIR`: where backups are written (default: the system temp dir).
+ * - `--ram-disk DIR`: a folder on a RAM disk (tmpfs) where the small-file
+ *   section measures the backup and its I/O floor once more, without the
+ *   disk's own kernel work (default: the first tmpfs mount this process can
+ *   write outside /dev, /proc, /sys and /run, if any, e.g. a `/tmp` that is
+ *   a tmpfs; `--ram-disk none` skips those rows).
  * - `--strict`: exit 2 when a goal is missed.
  *
  * Exit code: 0 when every measurement ran (goals met or not), 1 when a
@@ -97,6 +103,8 @@ interface Settings {
   latencyMs: number;
   sections: Set<Section>;
   tmpParent: string | undefined;
+  /** See `--ram-disk`: "none" skips the RAM-disk rows. */
+  ramDisk: string | undefined;
   /** Section 1 (and the 10k point of section 5, and memory row 1). */
   budget: { photos: number; albums: number };
   /** No-change reruns per account (median time, max calls). */
@@ -148,6 +156,7 @@ function parseSettings(args: string[]): Settings {
     latencyMs,
     sections,
     tmpParent: value("--tmp"),
+    ramDisk: value("--ram-disk") ?? defaultRamDisk(),
     budget: quick
       ? { photos: 1_000, albums: 10 }
       : { photos: 10_000, albums: 60 },
@@ -497,6 +506,49 @@ async function freshDir(name: string): Promise<string> {
   const dir = join(tmp, `${name}-${++dirCount}`);
   await Deno.mkdir(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Runs `fn` with the folders of {@link freshDir} and {@link plainDownload}
+ * in a new temp folder under `parent` (removed afterwards).
+ */
+async function withTmp<T>(parent: string, fn: () => Promise<T>): Promise<T> {
+  const saved = tmp;
+  tmp = await Deno.makeTempDir({ prefix: "flickr-backup-bench-", dir: parent });
+  const used = tmp;
+  try {
+    return await fn();
+  } finally {
+    tmp = saved;
+    await Deno.remove(used, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * The first tmpfs mount (Linux, /proc/mounts) where this process can make a
+ * folder, outside /dev, /proc, /sys and /run (the CLI's permissions never
+ * reach /dev: Deno asks for --allow-all there, so /dev/shm cannot serve).
+ */
+function defaultRamDisk(): string | undefined {
+  let mounts: string;
+  try {
+    mounts = Deno.readTextFileSync("/proc/mounts");
+  } catch {
+    return undefined;
+  }
+  for (const line of mounts.split("\n")) {
+    const [, dir, type] = line.split(" ");
+    if (type !== "tmpfs" || !dir || /^\/(dev|proc|sys|run)(\/|$)/.test(dir)) {
+      continue;
+    }
+    try {
+      Deno.removeSync(Deno.makeTempDirSync({ dir }));
+      return dir;
+    } catch {
+      // Not ours to write: try the next one.
+    }
+  }
+  return undefined;
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -1232,6 +1284,10 @@ function speedKit(): SpeedKit {
     plainDownload,
     freshDir,
     removeDir,
+    ...(settings.ramDisk && settings.ramDisk !== "none"
+      ? { ramDisk: settings.ramDisk }
+      : {}),
+    withTmp,
     row,
     fail,
     log,

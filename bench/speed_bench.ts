@@ -12,7 +12,10 @@
  *   the same URLs: each body and a sidecar written durably as the backup
  *   writes them (temp, fsync, rename), 32 at once, no checks, metadata or
  *   state: the CPU any tool with the same durability pays in Deno and the
- *   kernel, so the backup's own work reads as the difference. `--quick`: 300
+ *   kernel, so the backup's own work reads as the difference. The backup and
+ *   the floor run once more on a RAM disk (`kit.ramDisk`, /dev/shm), where
+ *   the disk's own kernel work (block allocation, journal, device flushes)
+ *   is nearly gone and the tool's CPU is what is left. `--quick`: 300
  *   photos.
  * - `big`: a 100,000-photo account, listing and state only (originals are
  *   withheld and `--originals-only` is given, so nothing is downloaded):
@@ -74,6 +77,10 @@ export interface SpeedKit {
   ): Promise<Measured & { bytes: number; files: number }>;
   freshDir(name: string): Promise<string>;
   removeDir(dir: string): Promise<void>;
+  /** A folder on a RAM disk (tmpfs), when there is one. */
+  ramDisk?: string;
+  /** Runs `fn` with the kit's folders under `parent`. */
+  withTmp<T>(parent: string, fn: () => Promise<T>): Promise<T>;
   row(
     section: "small" | "big",
     measure: string,
@@ -165,6 +172,9 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
     const floorCpu = floor.code === 0 && floor.cpuMs !== undefined
       ? floor.cpuMs / photos
       : undefined;
+    const ram = kit.ramDisk
+      ? await onRamDisk(kit, kit.ramDisk, flickr, what, photos, urls)
+      : undefined;
     const plain = plains.get(kit.concurrency);
     const plainMax = plains.get(BACKUP_MAX_PARALLEL);
     if (!plain || !plainMax) {
@@ -226,6 +236,29 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
       "—",
       "-",
     );
+    if (ram) {
+      const cpu = ram.backup.cpuMs === undefined
+        ? undefined
+        : ram.backup.cpuMs / photos;
+      const floorRam = ram.floor.cpuMs === undefined
+        ? undefined
+        : ram.floor.cpuMs / photos;
+      kit.row(
+        "small",
+        `tool CPU per photo on a RAM disk (${ram.dir}), ${what}`,
+        cpu === undefined
+          ? "n/a"
+          : `${cpu.toFixed(2)} ms (kernel ${
+            kernelShare(ram.backup)
+          }; I/O floor there ${
+            floorRam?.toFixed(2) ?? "n/a"
+          } ms, own work above it ${
+            floorRam === undefined ? "n/a" : (cpu - floorRam).toFixed(2)
+          } ms)`,
+        `≤ ${CPU_PER_PHOTO_GOAL_MS} ms`,
+        judge(cpu === undefined ? undefined : cpu <= CPU_PER_PHOTO_GOAL_MS),
+      );
+    }
     if (latencyMs === 0) {
       kit.row(
         "small",
@@ -274,6 +307,24 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
         sysMs: floor.sysMs,
         files: floor.files,
       },
+      ...(ram
+        ? {
+          ramDisk: {
+            dir: ram.dir,
+            backup: {
+              wallMs: Math.round(ram.backup.wallMs),
+              cpuMs: ram.backup.cpuMs,
+              sysMs: ram.backup.sysMs,
+              peakRssBytes: ram.backup.peakRssBytes,
+            },
+            ioFloor: {
+              wallMs: Math.round(ram.floor.wallMs),
+              cpuMs: ram.floor.cpuMs,
+              sysMs: ram.floor.sysMs,
+            },
+          },
+        }
+        : {}),
       ratio,
       ratioSameParallelism: ratioMax,
       cpuPerPhotoMs: cpuPerPhoto,
@@ -281,6 +332,41 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
     });
   }
   kit.details.small = results;
+}
+
+/**
+ * The backup and its I/O floor once more with their folders on the RAM disk
+ * `dir`; undefined (and reported) when either run fails.
+ */
+async function onRamDisk(
+  kit: SpeedKit,
+  dir: string,
+  flickr: FakeFlickr,
+  what: string,
+  photos: number,
+  urls: string[],
+): Promise<{ dir: string; backup: Measured; floor: Measured } | undefined> {
+  return await kit.withTmp(dir, async () => {
+    kit.log(`small: full backup of ${what} on a RAM disk (${dir})`);
+    const target = await kit.freshDir("small-ram");
+    await signIn(flickr, target);
+    const backup = await kit.backup(flickr, target, ["--no-site"]);
+    if (
+      !kit.checkRun(`small: backup of ${what} on a RAM disk`, backup, {
+        listed: photos,
+        downloaded: photos,
+      })
+    ) return undefined;
+    kit.log(`small: I/O floor for the same ${urls.length} URLs on a RAM disk`);
+    const floor = await kit.plainDownload(urls, BACKUP_MAX_PARALLEL, true);
+    if (floor.code !== 0 || floor.files !== urls.length) {
+      kit.fail(
+        `small: I/O floor on a RAM disk exited ${floor.code} with ${floor.files}/${urls.length} files`,
+      );
+      return undefined;
+    }
+    return { dir, backup, floor };
+  });
 }
 
 /** 100,000 photos: listing and state only, peak RSS. */
