@@ -224,8 +224,9 @@ export async function linkOrCopy(
 /**
  * Maps a local file-system error to a {@link LocalFatalError} that names the
  * path and the fix: disk full (ENOSPC, EDQUOT), read-only file system
- * (EROFS), permissions (EACCES, EPERM, `PermissionDenied`) and a write this
- * program was not granted (`NotCapable`). Any other error is returned
+ * (EROFS), permissions (EACCES, EPERM, `PermissionDenied`), a write this
+ * program was not granted (`NotCapable`) and a system location Deno keeps
+ * from every program without --allow-all (`NotCapable`, under /dev). Any other error is returned
  * unchanged, so callers write `throw classifyFsError(err, path)`.
  *
  * @param err The caught error.
@@ -250,6 +251,16 @@ export function classifyFsError(err: unknown, filePath: string): unknown {
   if (code === "EROFS" || /\(os error 30\)/.test(message)) {
     return new LocalFatalError(
       `Cannot write to "${filePath}": the file system is read-only; check permissions or choose another folder`,
+      options,
+    );
+  }
+  if (
+    err instanceof Deno.errors.NotCapable && /Requires all access/.test(message)
+  ) {
+    // Deno refuses any program short of --allow-all under /dev, /proc and
+    // /sys (e.g. a backup folder in /dev/shm), whatever --allow-write says.
+    return new LocalFatalError(
+      `Cannot write to "${filePath}": this is a system location (under /dev, /proc or /sys) where flickr-backup may not write; choose a backup folder elsewhere (a RAM disk mounted outside /dev works)`,
       options,
     );
   }

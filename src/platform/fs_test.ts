@@ -188,6 +188,13 @@ Deno.test("classifyFsError() turns disk-full and permission errors into LocalFat
       new Deno.errors.NotCapable('Requires write access to "/b/x.jpg"'),
       "not granted access there (--allow-write); check permissions",
     ],
+    [
+      // Deno's words for /dev/shm/... under the release flags.
+      new Deno.errors.NotCapable(
+        'Requires all access to "/b/x.jpg", run again with the --allow-all flag',
+      ),
+      "a system location (under /dev, /proc or /sys) where flickr-backup may not write; choose a backup folder elsewhere",
+    ],
   ];
   for (const [err, text] of cases) {
     const out = classifyFsError(err, "/b/x.jpg");

@@ -555,6 +555,49 @@ Deno.test({
   },
 });
 
+// Deno keeps every program short of --allow-all out of /dev (the release
+// flags grant --allow-write, which is not enough there): a folder in
+// /dev/shm must fail at once with the reason and the fix. This test's own
+// permissions do not reach /dev either, so the folder is made, filled and
+// removed by mktemp, cp and rm.
+Deno.test({
+  name:
+    "a backup folder under /dev (/dev/shm) stops the run with exit 7 and says to choose another folder",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const made = await new Deno.Command("mktemp", {
+      args: ["-d", "-p", "/dev/shm"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!made.success) {
+      console.log("skipped: no /dev/shm to make a folder in");
+      return;
+    }
+    const dir = new TextDecoder().decode(made.stdout).trim();
+    await using flickr = await startFakeFlickr({ account: demoAccount() });
+    try {
+      await withTempDir(async (root) => {
+        await signIn(flickr, root);
+        const copied = await new Deno.Command("cp", {
+          args: [join(root, ".flickr_tokens.json"), dir],
+        }).output();
+        assert(copied.success, "cp of the tokens into /dev/shm");
+      });
+      const result = await backup(flickr, dir);
+      assertEquals(result.code, 7, result.stderr);
+      assertStringIncludes(result.stderr, dir);
+      assertStringIncludes(
+        result.stderr,
+        "a system location (under /dev, /proc or /sys) where flickr-backup may not write; choose a backup folder elsewhere",
+      );
+      assertEquals(flickr.fileRequests().length, 0);
+    } finally {
+      await new Deno.Command("rm", { args: ["-rf", dir] }).output();
+    }
+  },
+});
+
 Deno.test({
   name:
     "a full disk stops the run with exit 7, keeps no partial file under a final name, and the next run completes",
