@@ -124,6 +124,11 @@ export async function sectionSmallFiles(kit: SpeedKit): Promise<void> {
   const albums = kit.quick ? 5 : 60;
   const bytesPerPhoto = 20_000;
   const results: Record<string, unknown>[] = [];
+  if (!kit.ramDisk) {
+    kit.log(
+      "small: no RAM-disk rows (no tmpfs this process can write was found, or --ram-disk none); --ram-disk DIR names one",
+    );
+  }
   for (const latencyMs of [0, RATIO_GOAL_LATENCY_MS]) {
     const what = `${count(photos)} × 20 KB at ${latencyMs} ms, --no-site`;
     kit.log(`small: full backup of ${what}`);
