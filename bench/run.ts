@@ -103,7 +103,7 @@ interface Settings {
   latencyMs: number;
   sections: Set<Section>;
   tmpParent: string | undefined;
-  /** See `--ram-disk`: "none" skips the RAM-disk rows. */
+  /** See `--ram-disk`; undefined: no RAM-disk rows. */
   ramDisk: string | undefined;
   /** Section 1 (and the 10k point of section 5, and memory row 1). */
   budget: { photos: number; albums: number };
@@ -156,7 +156,7 @@ function parseSettings(args: string[]): Settings {
     latencyMs,
     sections,
     tmpParent: value("--tmp"),
-    ramDisk: value("--ram-disk") ?? defaultRamDisk(),
+    ramDisk: ramDiskSetting(value("--ram-disk")),
     budget: quick
       ? { photos: 1_000, albums: 10 }
       : { photos: 10_000, albums: 60 },
@@ -514,14 +514,23 @@ async function freshDir(name: string): Promise<string> {
  */
 async function withTmp<T>(parent: string, fn: () => Promise<T>): Promise<T> {
   const saved = tmp;
-  tmp = await Deno.makeTempDir({ prefix: "flickr-backup-bench-", dir: parent });
-  const used = tmp;
+  const used = await Deno.makeTempDir({
+    prefix: "flickr-backup-bench-",
+    dir: parent,
+  });
+  tmp = used;
   try {
     return await fn();
   } finally {
     tmp = saved;
     await Deno.remove(used, { recursive: true }).catch(() => undefined);
   }
+}
+
+/** `--ram-disk DIR`, none for "none", else {@link defaultRamDisk}. */
+function ramDiskSetting(given: string | undefined): string | undefined {
+  if (given === "none") return undefined;
+  return given ?? defaultRamDisk();
 }
 
 /**
@@ -1284,9 +1293,7 @@ function speedKit(): SpeedKit {
     plainDownload,
     freshDir,
     removeDir,
-    ...(settings.ramDisk && settings.ramDisk !== "none"
-      ? { ramDisk: settings.ramDisk }
-      : {}),
+    ...(settings.ramDisk ? { ramDisk: settings.ramDisk } : {}),
     withTmp,
     row,
     fail,

@@ -13,9 +13,10 @@
  *   writes them (temp, fsync, rename), 32 at once, no checks, metadata or
  *   state: the CPU any tool with the same durability pays in Deno and the
  *   kernel, so the backup's own work reads as the difference. The backup and
- *   the floor run once more on a RAM disk (`kit.ramDisk`, /dev/shm), where
- *   the disk's own kernel work (block allocation, journal, device flushes)
- *   is nearly gone and the tool's CPU is what is left. `--quick`: 300
+ *   the floor run once more on a RAM disk (`kit.ramDisk`, a tmpfs; see
+ *   `--ram-disk` in run.ts), where the disk's own kernel work (block
+ *   allocation, journal, device flushes) is nearly gone and the tool's CPU
+ *   is what is left. `--quick`: 300
  *   photos.
  * - `big`: a 100,000-photo account, listing and state only (originals are
  *   withheld and `--originals-only` is given, so nothing is downloaded):

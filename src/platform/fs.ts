@@ -226,8 +226,9 @@ export async function linkOrCopy(
  * path and the fix: disk full (ENOSPC, EDQUOT), read-only file system
  * (EROFS), permissions (EACCES, EPERM, `PermissionDenied`), a write this
  * program was not granted (`NotCapable`) and a system location Deno keeps
- * from every program without --allow-all (`NotCapable`, under /dev). Any other error is returned
- * unchanged, so callers write `throw classifyFsError(err, path)`.
+ * from every program without --allow-all (`NotCapable` under /dev, /proc and
+ * /sys). Any other error is returned unchanged, so callers write
+ * `throw classifyFsError(err, path)`.
  *
  * @param err The caught error.
  * @param filePath The path that was being written or created.
